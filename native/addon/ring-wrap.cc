@@ -1,0 +1,428 @@
+// Node binding of the kvssink ring (native/ring). Thin on purpose: src/ring/ring.ts
+// validates arguments and shapes results; this layer only type-checks and calls C.
+
+#include <napi.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+extern "C" {
+#include "../ring/kvs_ring.h"
+}
+
+namespace {
+
+#define REQUIRE_NUMBER(info, i, what)                                         \
+  if (info.Length() <= (i) || !info[i].IsNumber()) {                          \
+    Napi::TypeError::New(info.Env(), "Expected " what " to be a number")       \
+        .ThrowAsJavaScriptException();                                         \
+    return info.Env().Undefined();                                             \
+  }
+
+#define REQUIRE_BIGINT(info, i, what)                                         \
+  if (info.Length() <= (i) || !info[i].IsBigInt()) {                          \
+    Napi::TypeError::New(info.Env(), "Expected " what " to be a bigint")       \
+        .ThrowAsJavaScriptException();                                         \
+    return info.Env().Undefined();                                             \
+  }
+
+Napi::Error RingError(Napi::Env env, int code, const char* what) {
+  Napi::Error err = Napi::Error::New(
+      env, std::string(what) + ": " + kvs_ring_strerror(code) +
+               (code == KVS_RING_E_SYS ? std::string(" (") + std::strerror(errno) + ")" : ""));
+  err.Set("code", Napi::String::New(env, kvs_ring_strerror(code)));
+  return err;
+}
+
+class WaitWorker;
+
+class Ring : public Napi::ObjectWrap<Ring> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(
+        env, "Ring",
+        {
+            StaticMethod<&Ring::JS_create>("create"),
+            StaticMethod<&Ring::JS_attach>("attach"),
+            InstanceMethod<&Ring::JS_readRegion>("readRegion"),
+            InstanceMethod<&Ring::JS_peerFds>("peerFds"),
+            InstanceMethod<&Ring::JS_closePeerFds>("closePeerFds"),
+            InstanceMethod<&Ring::JS_setReadViews>("setReadViews"),
+            InstanceMethod<&Ring::JS_read>("read"),
+            InstanceMethod<&Ring::JS_write>("write"),
+            InstanceMethod<&Ring::JS_release>("release"),
+            InstanceMethod<&Ring::JS_seek>("seek"),
+            InstanceMethod<&Ring::JS_waitReadable>("waitReadable"),
+            InstanceMethod<&Ring::JS_positions>("positions"),
+            InstanceMethod<&Ring::JS_close>("close"),
+        });
+  }
+
+  Ring(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Ring>(info) {}
+  ~Ring() { Close(); }
+
+  KvsRing* ring() const { return ring_; }
+  int cancel_read_fd() const { return cancel_fds_[0]; }
+
+ private:
+  friend class WaitWorker;
+
+  static Napi::Value Wrap(Napi::Env env, KvsRing* handle, KvsRingRole role) {
+    Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
+    Napi::Object obj = ctor->New({});
+    Ring* self = Ring::Unwrap(obj);
+    self->ring_ = handle;
+    self->role_ = role;
+    if (pipe2(self->cancel_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
+      self->cancel_fds_[0] = self->cancel_fds_[1] = -1;
+    }
+    return obj;
+  }
+
+  static Napi::Value JS_create(const Napi::CallbackInfo& info) {
+    REQUIRE_NUMBER(info, 0, "forwardCapacity");
+    REQUIRE_NUMBER(info, 1, "backCapacity");
+    KvsRing* handle = nullptr;
+    int rc = kvs_ring_create(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()),
+                             static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()), &handle);
+    if (rc != KVS_RING_OK) {
+      RingError(info.Env(), rc, "kvs_ring_create").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Wrap(info.Env(), handle, KVS_RING_ROLE_ELEMENT);
+  }
+
+  static Napi::Value JS_attach(const Napi::CallbackInfo& info) {
+    REQUIRE_NUMBER(info, 0, "memfd");
+    REQUIRE_NUMBER(info, 1, "forwardSock");
+    REQUIRE_NUMBER(info, 2, "backSock");
+    REQUIRE_NUMBER(info, 3, "role");
+    KvsRingRole role = info[3].As<Napi::Number>().Int32Value() == 0 ? KVS_RING_ROLE_ELEMENT
+                                                                     : KVS_RING_ROLE_WORKER;
+    KvsRing* handle = nullptr;
+    int rc = kvs_ring_attach(info[0].As<Napi::Number>().Int32Value(),
+                             info[1].As<Napi::Number>().Int32Value(),
+                             info[2].As<Napi::Number>().Int32Value(), role, &handle);
+    if (rc != KVS_RING_OK) {
+      RingError(info.Env(), rc, "kvs_ring_attach").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    return Wrap(info.Env(), handle, role);
+  }
+
+  bool CheckOpen(Napi::Env env) {
+    if (ring_ == nullptr) {
+      Napi::Error err = Napi::Error::New(env, "The ring is closed");
+      err.Set("code", Napi::String::New(env, "RING_CLOSED"));
+      err.ThrowAsJavaScriptException();
+      return false;
+    }
+    return true;
+  }
+
+  KvsRingDirection ReadDirection() const {
+    return role_ == KVS_RING_ROLE_ELEMENT ? KVS_RING_BACK : KVS_RING_FORWARD;
+  }
+
+  // The region this side reads, as one external ArrayBuffer: payloads are views into
+  // it, valid until the records are released. close() detaches it, so stale views
+  // throw instead of reading unmapped memory.
+  Napi::Value JS_readRegion(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    if (region_.IsEmpty()) {
+      KvsRingDirection dir = ReadDirection();
+      Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), kvs_ring_data(ring_, dir),
+                                                    kvs_ring_capacity(ring_, dir));
+      region_ = Napi::Persistent(ab);
+    }
+    return region_.Value();
+  }
+
+  Napi::Value JS_peerFds(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    Napi::Array fds = Napi::Array::New(info.Env(), 3);
+    fds.Set(0u, Napi::Number::New(info.Env(), kvs_ring_peer_memfd(ring_)));
+    fds.Set(1u, Napi::Number::New(info.Env(), kvs_ring_peer_forward_sock(ring_)));
+    fds.Set(2u, Napi::Number::New(info.Env(), kvs_ring_peer_back_sock(ring_)));
+    return fds;
+  }
+
+  Napi::Value JS_closePeerFds(const Napi::CallbackInfo& info) {
+    if (ring_) kvs_ring_close_peer_fds(ring_);
+    return info.Env().Undefined();
+  }
+
+  // u32: [type, track, flags, length, payloadOffset]; f64: [position, next];
+  // i64: [pts, dts, duration, aux]. Filled by read() so a record costs no allocation.
+  Napi::Value JS_setReadViews(const Napi::CallbackInfo& info) {
+    if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsTypedArray() ||
+        !info[2].IsTypedArray()) {
+      Napi::TypeError::New(info.Env(), "Expected (Uint32Array, Float64Array, BigInt64Array)")
+          .ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    Napi::TypedArray a = info[0].As<Napi::TypedArray>();
+    Napi::TypedArray b = info[1].As<Napi::TypedArray>();
+    Napi::TypedArray c = info[2].As<Napi::TypedArray>();
+    if (a.TypedArrayType() != napi_uint32_array || a.ElementLength() < 5 ||
+        b.TypedArrayType() != napi_float64_array || b.ElementLength() < 2 ||
+        c.TypedArrayType() != napi_bigint64_array || c.ElementLength() < 4) {
+      Napi::TypeError::New(info.Env(), "Read views have the wrong type or length")
+          .ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    u32_ = Napi::Persistent(a.As<Napi::Uint32Array>());
+    f64_ = Napi::Persistent(b.As<Napi::Float64Array>());
+    i64_ = Napi::Persistent(c.As<Napi::BigInt64Array>());
+    u32p_ = u32_.Value().Data();
+    f64p_ = f64_.Value().Data();
+    i64p_ = i64_.Value().Data();
+    return info.Env().Undefined();
+  }
+
+  // Returns 0 (a record is in the views), or a negative ring code (-2: empty).
+  Napi::Value JS_read(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    if (u32p_ == nullptr) {
+      Napi::Error::New(info.Env(), "setReadViews() first").ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    KvsRingRecord rec;
+    int rc = kvs_ring_read(ring_, &rec);
+    if (rc == KVS_RING_OK) {
+      const uint8_t* base = kvs_ring_data(ring_, ReadDirection());
+      u32p_[0] = rec.header.type;
+      u32p_[1] = rec.header.track;
+      u32p_[2] = rec.header.flags;
+      u32p_[3] = rec.header.length;
+      u32p_[4] = static_cast<uint32_t>(rec.payload - base);
+      f64p_[0] = static_cast<double>(rec.position);
+      f64p_[1] = static_cast<double>(rec.next);
+      i64p_[0] = rec.header.pts;
+      i64p_[1] = rec.header.dts;
+      i64p_[2] = rec.header.duration;
+      i64p_[3] = static_cast<int64_t>(rec.header.aux);
+    }
+    return Napi::Number::New(info.Env(), rc);
+  }
+
+  // write(type, track, flags, pts, dts, duration, aux, payload|null, timeoutMs) -> code
+  Napi::Value JS_write(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    REQUIRE_NUMBER(info, 0, "type");
+    REQUIRE_NUMBER(info, 1, "track");
+    REQUIRE_NUMBER(info, 2, "flags");
+    REQUIRE_BIGINT(info, 3, "pts");
+    REQUIRE_BIGINT(info, 4, "dts");
+    REQUIRE_BIGINT(info, 5, "duration");
+    REQUIRE_BIGINT(info, 6, "aux");
+    REQUIRE_NUMBER(info, 8, "timeoutMs");
+    bool lossless = false;
+    KvsRingRecordHeader hdr;
+    std::memset(&hdr, 0, sizeof hdr);
+    hdr.type = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+    hdr.track = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
+    hdr.flags = info[2].As<Napi::Number>().Uint32Value();
+    hdr.pts = info[3].As<Napi::BigInt>().Int64Value(&lossless);
+    hdr.dts = info[4].As<Napi::BigInt>().Int64Value(&lossless);
+    hdr.duration = info[5].As<Napi::BigInt>().Int64Value(&lossless);
+    hdr.aux = info[6].As<Napi::BigInt>().Uint64Value(&lossless);
+    const void* part = nullptr;
+    size_t len = 0;
+    if (info[7].IsTypedArray()) {
+      Napi::TypedArray ta = info[7].As<Napi::TypedArray>();
+      part = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      len = ta.ByteLength();
+    } else if (!info[7].IsNull() && !info[7].IsUndefined()) {
+      Napi::TypeError::New(info.Env(), "Expected payload to be a Uint8Array or null")
+          .ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    const void* parts[1] = {part};
+    size_t lens[1] = {len};
+    int rc = kvs_ring_write(ring_, &hdr, parts, lens, len ? 1 : 0,
+                            info[8].As<Napi::Number>().Int32Value(), cancel_fds_[0]);
+    return Napi::Number::New(info.Env(), rc);
+  }
+
+  Napi::Value JS_release(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    REQUIRE_NUMBER(info, 0, "position");
+    int rc = kvs_ring_release(ring_, static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
+    return Napi::Number::New(info.Env(), rc);
+  }
+
+  Napi::Value JS_seek(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    REQUIRE_NUMBER(info, 0, "position");
+    int rc = kvs_ring_seek(ring_, static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()));
+    return Napi::Number::New(info.Env(), rc);
+  }
+
+  // [readPos, releasedPos, writtenForward, writtenBack, capacityForward, capacityBack, maxPayloadWrite]
+  Napi::Value JS_positions(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    Napi::Env env = info.Env();
+    KvsRingDirection wdir = role_ == KVS_RING_ROLE_ELEMENT ? KVS_RING_FORWARD : KVS_RING_BACK;
+    Napi::Array out = Napi::Array::New(env, 7);
+    out.Set(0u, Napi::Number::New(env, static_cast<double>(kvs_ring_read_position(ring_))));
+    out.Set(1u, Napi::Number::New(env, static_cast<double>(kvs_ring_released_position(ring_))));
+    out.Set(2u, Napi::Number::New(env, static_cast<double>(kvs_ring_written_position(ring_, KVS_RING_FORWARD))));
+    out.Set(3u, Napi::Number::New(env, static_cast<double>(kvs_ring_written_position(ring_, KVS_RING_BACK))));
+    out.Set(4u, Napi::Number::New(env, static_cast<double>(kvs_ring_capacity(ring_, KVS_RING_FORWARD))));
+    out.Set(5u, Napi::Number::New(env, static_cast<double>(kvs_ring_capacity(ring_, KVS_RING_BACK))));
+    out.Set(6u, Napi::Number::New(env, static_cast<double>(kvs_ring_max_payload(ring_, wdir))));
+    return out;
+  }
+
+  Napi::Value JS_waitReadable(const Napi::CallbackInfo& info);
+
+  Napi::Value JS_close(const Napi::CallbackInfo& info) {
+    Close();
+    return info.Env().Undefined();
+  }
+
+  void Close() {
+    if (!region_.IsEmpty()) {
+      Napi::ArrayBuffer ab = region_.Value();
+      if (!ab.IsDetached()) ab.Detach();
+      region_.Reset();
+    }
+    if (ring_ != nullptr) {
+      // A wait in flight holds the ring: wake it and let it free the ring.
+      if (waiters_ > 0) {
+        closing_ = true;
+        if (cancel_fds_[1] >= 0) {
+          const char b = 1;
+          (void)!write(cancel_fds_[1], &b, 1);
+        }
+        return;
+      }
+      kvs_ring_free(ring_);
+      ring_ = nullptr;
+    }
+    CloseCancel();
+  }
+
+  void CloseCancel() {
+    for (int& fd : cancel_fds_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
+
+  void WaitFinished() {
+    waiters_--;
+    if (closing_ && waiters_ == 0 && ring_ != nullptr) {
+      kvs_ring_free(ring_);
+      ring_ = nullptr;
+      CloseCancel();
+    }
+  }
+
+  KvsRing* ring_ = nullptr;
+  KvsRingRole role_ = KVS_RING_ROLE_WORKER;
+  int cancel_fds_[2] = {-1, -1};
+  int waiters_ = 0;
+  bool closing_ = false;
+  Napi::Reference<Napi::ArrayBuffer> region_;
+  Napi::Reference<Napi::Uint32Array> u32_;
+  Napi::Reference<Napi::Float64Array> f64_;
+  Napi::Reference<Napi::BigInt64Array> i64_;
+  uint32_t* u32p_ = nullptr;
+  double* f64p_ = nullptr;
+  int64_t* i64p_ = nullptr;
+};
+
+// Blocking waits never run on the JS thread.
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, Ring* owner, int timeout_ms)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
+        ring_(owner->ring()), cancel_fd_(owner->cancel_read_fd()), timeout_ms_(timeout_ms) {
+    owner_ref_ = Napi::Persistent(owner->Value());
+    owner_->waiters_++;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { rc_ = kvs_ring_wait_readable(ring_, timeout_ms_, cancel_fd_); }
+  void OnOK() override {
+    owner_->WaitFinished();
+    deferred_.Resolve(Napi::Number::New(Env(), rc_));
+    owner_ref_.Reset();
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Ring* owner_;
+  Napi::ObjectReference owner_ref_;
+  KvsRing* ring_;
+  int cancel_fd_;
+  int timeout_ms_;
+  int rc_ = 0;
+};
+
+Napi::Value Ring::JS_waitReadable(const Napi::CallbackInfo& info) {
+  if (!CheckOpen(info.Env())) return info.Env().Undefined();
+  REQUIRE_NUMBER(info, 0, "timeoutMs");
+  auto* worker = new WaitWorker(info.Env(), this, info[0].As<Napi::Number>().Int32Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ring = Ring::Init(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ring)));
+  exports.Set("Ring", ring);
+  Napi::Object c = Napi::Object::New(env);
+#define EXPORT_CONST(name) c.Set(#name, Napi::Number::New(env, name))
+  EXPORT_CONST(KVS_RING_VERSION);
+  EXPORT_CONST(KVS_RING_RECORD_HEADER_BYTES);
+  EXPORT_CONST(KVS_RING_HEADER_BYTES);
+  EXPORT_CONST(KVS_RING_REC_CONFIG);
+  EXPORT_CONST(KVS_RING_REC_TRACK);
+  EXPORT_CONST(KVS_RING_REC_FRAME);
+  EXPORT_CONST(KVS_RING_REC_METADATA);
+  EXPORT_CONST(KVS_RING_REC_EOS);
+  EXPORT_CONST(KVS_RING_REC_FLUSH);
+  EXPORT_CONST(KVS_RING_REC_SHUTDOWN);
+  EXPORT_CONST(KVS_RING_REC_READY);
+  EXPORT_CONST(KVS_RING_REC_STREAM_ERROR);
+  EXPORT_CONST(KVS_RING_REC_FRAGMENT_ACK);
+  EXPORT_CONST(KVS_RING_REC_METRICS);
+  EXPORT_CONST(KVS_RING_REC_STREAM_CLOSED);
+  EXPORT_CONST(KVS_RING_REC_LOG);
+  EXPORT_CONST(KVS_RING_REC_WARNING);
+  EXPORT_CONST(KVS_RING_REC_DROPPED);
+  EXPORT_CONST(KVS_RING_REC_MESSAGE);
+  EXPORT_CONST(KVS_RING_FRAME_KEY);
+  EXPORT_CONST(KVS_RING_FRAME_DISCONT);
+  EXPORT_CONST(KVS_RING_FRAME_HEADER);
+  EXPORT_CONST(KVS_RING_FRAME_CORRUPTED);
+  EXPORT_CONST(KVS_RING_FRAME_DECODE_ONLY);
+  EXPORT_CONST(KVS_RING_FRAME_GAP);
+  EXPORT_CONST(KVS_RING_OK);
+  EXPORT_CONST(KVS_RING_E_FULL);
+  EXPORT_CONST(KVS_RING_E_EMPTY);
+  EXPORT_CONST(KVS_RING_E_TIMEOUT);
+  EXPORT_CONST(KVS_RING_E_HANGUP);
+  EXPORT_CONST(KVS_RING_E_CANCELLED);
+  EXPORT_CONST(KVS_RING_E_TOO_LARGE);
+  EXPORT_CONST(KVS_RING_E_VERSION);
+  EXPORT_CONST(KVS_RING_E_CORRUPT);
+#undef EXPORT_CONST
+  exports.Set("constants", c);
+  exports.Set("strerror", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsNumber()) return info.Env().Undefined();
+    return Napi::String::New(info.Env(), kvs_ring_strerror(info[0].As<Napi::Number>().Int32Value()));
+  }));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(kvssink_ring, Init)
