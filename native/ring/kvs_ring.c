@@ -192,10 +192,14 @@ kvs_ring_create (uint64_t forward_capacity, uint64_t back_capacity,
             pair[d]) != 0)
       goto sys_error;
     ring->sock[d] = pair[d][0];
-    ring->peer_sock[d] = pair[d][1];
+    /* Peer fds sit above 9 and are close-on-exec: whoever spawns the peer dup2()s
+     * them onto 3, 4 and 5 without clobbering, and no other process inherits them. */
+    ring->peer_sock[d] = fcntl (pair[d][1], F_DUPFD_CLOEXEC, 10);
+    close (pair[d][1]);
+    if (ring->peer_sock[d] < 0)
+      goto sys_error;
   }
-  /* The peer gets its own fd for the memory: it must survive exec, so no CLOEXEC. */
-  ring->peer_memfd = fcntl (ring->memfd, F_DUPFD, 3);
+  ring->peer_memfd = fcntl (ring->memfd, F_DUPFD_CLOEXEC, 10);
   if (ring->peer_memfd < 0)
     goto sys_error;
 
