@@ -788,7 +788,7 @@ spawn_worker (GstKvsSink * self, GError ** error)
 {
   gchar *node = worker_command_node ();
   const gchar *script = g_getenv ("KVSSINK_WORKER_SCRIPT");
-  gchar *argv[3];
+  gchar *argv[4];
   gchar **envp;
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
@@ -815,8 +815,11 @@ spawn_worker (GstKvsSink * self, GError ** error)
   }
 
   argv[0] = node;
-  argv[1] = (gchar *) script;
-  argv[2] = NULL;
+  /* Node's own warnings would land on the pipeline's stderr; the worker routes
+   * them to the kvssink debug category instead. */
+  argv[1] = (gchar *) "--no-warnings";
+  argv[2] = (gchar *) script;
+  argv[3] = NULL;
   envp = g_get_environ ();
   envp = g_environ_setenv (envp, "KVSSINK_RING_FDS", "3,4,5", TRUE);
 

@@ -1,0 +1,636 @@
+/**
+ * One KVS stream, driven by the records the element writes on the ring.
+ *
+ * The ring is the content store: the read cursor is the send cursor, frames stay in shared
+ * memory (and are written to the socket by reference) until their fragment is acknowledged,
+ * then the ring space is released. When a PutMedia session fails with a retriable error the
+ * cursor moves back to the first unacknowledged fragment and a new session replays from there.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { KvsSinkSettings } from '../config/config.js';
+import { createControlPlaneClient, getPutMediaEndpoint, prepareStream } from '../aws/control-plane.js';
+import { resolveCredentialProvider } from '../aws/credentials.js';
+import { resolveControlPlaneEndpoint, resolveRegion } from '../aws/endpoint.js';
+import { ackError, isKvsError, KvsError, type LogFn } from '../aws/errors.js';
+import { openPutMedia, type PutMediaResult, type PutMediaSession } from '../aws/put-media.js';
+import type { FragmentAck } from '../aws/ack.js';
+import { encodeStreamHeader } from '../mkv/mkv-writer.js';
+import { Fragmenter, type FragmenterEvent } from '../mkv/fragmenter.js';
+import { adaptFrame, completeTrackFromFrame, streamContentType, trackFromCaps, type TrackInfo } from '../media/track.js';
+import { FrameFlag, RecordType, type Ring, type RingRecord } from '../ring/ring.js';
+import type { Problem, Reporter } from '../worker/report.js';
+import { TimestampError, TimestampMapper } from './timestamps.js';
+import { LatencyRecorder } from './latency.js';
+
+/** An uploaded fragment not yet released from the ring. */
+interface InFlightFragment {
+  timecode: number;
+  /** Ring position of its first record: where a replay starts. */
+  startPosition: number;
+  /** Ring position just past its last frame so far. */
+  endPosition: number;
+  frames: number;
+  done: boolean;
+}
+
+interface Connection {
+  client: KinesisVideoClient;
+  endpoint: string;
+  credentials: AwsCredentialIdentityProvider;
+  region: string;
+  /** Release on RECEIVED when the stream keeps no data (no PERSISTED acks come). */
+  releaseOn: 'PERSISTED' | 'RECEIVED';
+}
+
+export interface StreamSummary {
+  frames: number;
+  fragments: number;
+  bytes: number;
+  acks: number;
+  persisted: number;
+  errors: number;
+  droppedFrames: number;
+  sessions: number;
+  unacknowledged: number;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+const IDLE_TICK_MS = 200;
+const WARNING_INTERVAL_MS = 5_000;
+
+export class KvsStream {
+  readonly #ring: Ring;
+  readonly #report: Reporter;
+  readonly #settings: KvsSinkSettings;
+  readonly #log: LogFn;
+  readonly #timestamps: TimestampMapper;
+  readonly #latency = new LatencyRecorder();
+  readonly #tracks = new Map<number, TrackInfo>();
+  #fragmenter: Fragmenter | undefined;
+  #connection: Promise<Connection> | undefined;
+  #session: PutMediaSession | undefined;
+  #sessionError: KvsError | undefined;
+  #fragments: InFlightFragment[] = [];
+  /** Frames read before every declared track had caps: sent once the header can be written. */
+  #pending: RingRecord[] = [];
+  #ending = false;
+  #endDeadline = 0;
+  #closed = false;
+  #fatal = false;
+  #attempt = 0;
+  #lastWarningMs = 0;
+  #summary: StreamSummary = {
+    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, sessions: 0,
+    unacknowledged: 0,
+  };
+  /** Body bytes written so far in the current session, and per-frame end offsets for latency. */
+  #bytesQueued = 0;
+
+  constructor(ring: Ring, report: Reporter, settings: KvsSinkSettings, log: LogFn) {
+    this.#ring = ring;
+    this.#report = report;
+    this.#settings = settings;
+    this.#log = log;
+    this.#timestamps = new TimestampMapper(settings);
+  }
+
+  get summary(): StreamSummary {
+    return { ...this.#summary, unacknowledged: this.#fragments.length };
+  }
+
+  get latency(): LatencyRecorder {
+    return this.#latency;
+  }
+
+  /** Reads and handles records until the stream is closed, failed, or the element went away. */
+  async run(): Promise<'closed' | 'failed' | 'element-gone'> {
+    for (;;) {
+      if (this.#fatal) return 'failed';
+      if (this.#closed) return 'closed';
+      if (this.#sessionError) await this.#recover();
+      const rec = this.#fatal ? null : this.#ring.read();
+      if (rec) {
+        const pending = this.#handle(rec);
+        if (pending) await pending;
+        continue;
+      }
+      if (this.#ending) {
+        await this.#checkEnd();
+        if (this.#closed || this.#fatal) continue;
+      }
+      const woke = await this.#ring.waitReadable(IDLE_TICK_MS);
+      if (woke === 'hangup' && !this.#ring.read()) {
+        // The element is gone (process exit or crash): nothing more can arrive.
+        this.#abortSession('the element closed the ring');
+        return 'element-gone';
+      }
+    }
+  }
+
+  /** Stops everything now (element gone, worker exiting). */
+  close(): void {
+    this.#abortSession('the worker is stopping');
+    void this.#connection?.then((c) => c.client.destroy(), () => undefined);
+  }
+
+  // ------------------------------------------------------------------ records
+
+  #handle(rec: RingRecord): Promise<void> | undefined {
+    switch (rec.type) {
+      case RecordType.FRAME:
+        return this.#onFrame(rec);
+      case RecordType.TRACK:
+        this.#onTrack(rec);
+        return undefined;
+      case RecordType.METADATA:
+        this.#onMetadata(rec);
+        return undefined;
+      case RecordType.EOS:
+      case RecordType.SHUTDOWN:
+        return this.#onEnd(rec.type === RecordType.EOS ? 'eos' : 'shutdown');
+      case RecordType.FLUSH:
+        this.#log('debug', 'flush');
+        return undefined;
+      case RecordType.CONFIG:
+        return undefined;
+      default:
+        this.#log('warn', `unknown record type ${rec.type}`);
+        return undefined;
+    }
+  }
+
+  #onTrack(rec: RingRecord): void {
+    const caps = new TextDecoder().decode(rec.payload);
+    const declared = this.#settings.tracks.find((t) => t.track === rec.track);
+    if (!declared) {
+      this.#log('warn', `caps for undeclared track ${rec.track}`);
+      return;
+    }
+    const existing = this.#tracks.get(rec.track);
+    try {
+      const video = declared.kind === 'video';
+      const info = trackFromCaps(caps, {
+        trackNumber: rec.track,
+        trackName: video || this.#settings.tracks.length === 1 ? this.#settings.trackName : 'audio',
+        codecIdOverride: video && this.#settings.explicitlySet.has('codec-id') ? this.#settings.codecId : undefined,
+      });
+      if (existing && this.#session) {
+        // KVS fixes CodecPrivate per session; a change needs a new session (DASH rejects in-session changes).
+        if (!sameTrack(existing, info)) {
+          this.#log('info', `track ${rec.track} caps changed: starting a new PutMedia session`);
+          this.#tracks.set(rec.track, info);
+          this.#restartSessionAtNextKeyFrame();
+        }
+        return;
+      }
+      this.#tracks.set(rec.track, info);
+      this.#log('debug', `track ${rec.track}: ${info.track.codecId} (${info.contentType})`);
+    } catch (err) {
+      this.#failFatal({
+        code: (err as { code?: string }).code ?? 'INVALID_CAPS',
+        message: `Unsupported input on ${declared.pad}: ${(err as Error).message}`,
+        debug: caps,
+        domain: 'stream',
+        gstCode: 'wrong-type',
+      });
+      return;
+    }
+    if (this.#allTracksKnown()) this.#startConnecting();
+  }
+
+  #onMetadata(rec: RingRecord): void {
+    let item: { name?: unknown; value?: unknown; persistent?: unknown };
+    try {
+      item = JSON.parse(new TextDecoder().decode(rec.payload)) as typeof item;
+    } catch {
+      return;
+    }
+    try {
+      this.#ensureFragmenter().addMetadata(String(item.name), String(item.value), item.persistent === true);
+    } catch (err) {
+      this.#warn({ code: (err as { code?: string }).code ?? 'INVALID_METADATA', message: `Fragment metadata ` +
+        `"${String(item.name)}" was not added: ${(err as Error).message}`, domain: 'stream', gstCode: 'format' });
+    }
+  }
+
+  async #onFrame(rec: RingRecord): Promise<void> {
+    if (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY)) return;
+    if (!this.#allTracksKnown()) {
+      this.#pending.push(rec);
+      return;
+    }
+    if (this.#pending.length > 0) {
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const p of pending) await this.#sendFrame(p);
+    }
+    await this.#sendFrame(rec);
+  }
+
+  async #sendFrame(rec: RingRecord): Promise<void> {
+    let info = this.#tracks.get(rec.track);
+    if (!info) {
+      this.#log('warn', `frame for track ${rec.track} without caps: skipped`);
+      return;
+    }
+    if (info.codecPrivatePending) {
+      const completed = completeTrackFromFrame(info, rec.payload);
+      if (!completed) {
+        this.#countDrop('waiting for in-band codec parameters (SPS/PPS)');
+        return;
+      }
+      info = completed;
+      this.#tracks.set(rec.track, info);
+    }
+    const arrivalEpochNs = this.#arrivalEpochNs(rec.aux);
+    let epochNs: bigint;
+    try {
+      epochNs = this.#timestamps.epochNs(rec.pts, rec.dts, arrivalEpochNs);
+    } catch (err) {
+      if (err instanceof TimestampError) {
+        this.#failFatal({ code: 'INVALID_TIMESTAMP', message: err.message, domain: 'stream', gstCode: 'format' });
+        return;
+      }
+      throw err;
+    }
+    if (!this.#session) {
+      const opened = await this.#openSession();
+      if (!opened) return this.#requeue(rec);
+    }
+    const session = this.#session!;
+    const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
+    const ptsTc = this.#timestamps.toTimecode(epochNs);
+    const out = this.#ensureFragmenter().push({
+      track: rec.track, ptsTc, dtsTc: ptsTc, durationTc: this.#timestamps.durationTimecode(rec.duration),
+      keyframe, payload: adaptFrame(info, rec.payload),
+    });
+    for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
+    if (out.pieces.length === 0) return;
+    const fragment = this.#fragments[this.#fragments.length - 1];
+    if (fragment) {
+      fragment.frames++;
+      fragment.endPosition = rec.next;
+    }
+    if (!session.writable) return this.#requeue(rec);
+    let ok = true;
+    for (const piece of out.pieces) ok = session.write(piece);
+    this.#bytesQueued += out.byteLength;
+    this.#latency.frameQueued(this.#bytesQueued, rec.aux);
+    this.#summary.frames++;
+    this.#summary.bytes += out.byteLength;
+    if (!ok) {
+      try {
+        await session.drain();
+      } catch {
+        // The session ended; its `closed` handler records why and the loop recovers.
+      }
+    }
+  }
+
+  #onFragmenterEvent(ev: FragmenterEvent, rec: RingRecord): void {
+    if (ev.kind === 'fragment-start') {
+      const previous = this.#fragments[this.#fragments.length - 1];
+      if (previous) previous.done = true;
+      this.#fragments.push({ timecode: ev.timecode, startPosition: rec.position, endPosition: rec.position,
+        frames: 0, done: false });
+      this.#summary.fragments++;
+      if (ev.forced) {
+        this.#warn({ code: 'NO_KEY_FRAME', message: 'No key frame for over 32 s: a fragment had to start without ' +
+          'one and KVS may reject it. Configure the encoder with a shorter key-frame interval (e.g. x264enc key-int-max).',
+          domain: 'stream', gstCode: 'format' });
+      }
+    } else {
+      this.#countDrop(ev.reason === 'awaiting-key-frame' ? 'waiting for the first key frame' : ev.reason);
+    }
+  }
+
+  async #onEnd(kind: 'eos' | 'shutdown'): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#endDeadline = Date.now() + this.#settings.stopStreamTimeoutMs;
+    this.#log('info', `${kind === 'eos' ? 'EOS' : 'shutdown'}: closing the last fragment`);
+    if (this.#pending.length > 0 && !this.#allTracksKnown()) {
+      this.#warn({ code: 'MISSING_CAPS', message: 'The stream ended before every pad received caps: ' +
+        `${this.#pending.length} frames could not be sent.`, domain: 'stream', gstCode: 'format' });
+      this.#pending = [];
+    }
+    const session = this.#session;
+    if (session && session.writable && this.#fragments.length > 0) {
+      session.write(this.#ensureFragmenter().end());
+      const last = this.#fragments[this.#fragments.length - 1];
+      if (last) last.done = true;
+    }
+    await this.#checkEnd();
+  }
+
+  /** While ending: close once every fragment is acknowledged, or at stop-stream-timeout. */
+  async #checkEnd(): Promise<void> {
+    const waitForAcks = this.#settings.fragmentAcks && this.#session !== undefined;
+    const outstanding = waitForAcks ? this.#fragments.length : 0;
+    if (outstanding > 0 && Date.now() < this.#endDeadline && !this.#sessionError) return;
+    if (outstanding > 0 && !this.#sessionError) {
+      this.#warn({ code: 'STOP_TIMEOUT', message: `${outstanding} fragment(s) were not acknowledged within ` +
+        `stop-stream-timeout (${this.#settings.stopStreamTimeoutMs / 1000} s); they may be lost.`,
+        domain: 'resource', gstCode: 'write' });
+    }
+    if (outstanding > 0 && this.#sessionError) return; // run() recovers and replays first
+    const session = this.#session;
+    if (session) {
+      session.end();
+      const result = await Promise.race([session.closed, sleep(5000).then(() => undefined)]);
+      if (!result) session.abort('the session did not close after the stream ended');
+    }
+    if (!this.#settings.fragmentAcks) this.#releaseAll();
+    this.#closed = true;
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  #allTracksKnown(): boolean {
+    return this.#settings.tracks.every((t) => this.#tracks.has(t.track));
+  }
+
+  #ensureFragmenter(): Fragmenter {
+    if (!this.#fragmenter) {
+      const video = this.#settings.tracks.find((t) => t.kind === 'video');
+      this.#fragmenter = new Fragmenter({
+        keyFrameFragmentation: video ? this.#settings.keyFrameFragmentation : false,
+        fragmentDurationTc: Math.max(1, Math.round(this.#settings.fragmentDurationMs / this.#settings.timecodeScaleMs)),
+        videoTrack: video?.track,
+      });
+    }
+    return this.#fragmenter;
+  }
+
+  /** Control plane: resolve credentials and endpoint, make sure the stream exists, get the data endpoint. */
+  #startConnecting(): void {
+    if (this.#connection) return;
+    const connection = this.#connect();
+    this.#connection = connection;
+    connection.catch((err: unknown) => this.#onConnectFailed(err));
+  }
+
+  async #connect(): Promise<Connection> {
+    const s = this.#settings;
+    const region = resolveRegion({ value: s.awsRegion, isDefault: !s.explicitlySet.has('aws-region') }).region;
+    const endpoint = resolveControlPlaneEndpoint(region);
+    const creds = resolveCredentialProvider({
+      accessKey: s.accessKey, secretKey: s.secretKey, sessionToken: s.sessionToken, credentialPath: s.credentialPath,
+    }, process.env, { log: this.#log });
+    this.#log('info', `stream "${s.streamName}" in ${region} via ${endpoint.url} (${endpoint.source}); ` +
+      `credentials from ${creds.description}`);
+    const client = createControlPlaneClient({
+      region, endpoint: endpoint.url, credentials: creds.provider, userAgent: s.userAgent,
+      connectTimeoutMs: s.connectionTimeoutMs, requestTimeoutMs: s.completionTimeoutMs,
+    });
+    const contentType = s.explicitlySet.has('content-type') ? s.contentType
+      : streamContentType([...this.#tracks.values()]);
+    const prepared = await prepareStream({
+      client, streamName: s.streamName, allowCreate: s.allowCreateStream, retentionHours: s.retentionHours,
+      mediaType: contentType, tags: parseStreamTags(s.streamTags), log: this.#log,
+    });
+    const dataEndpoint = await getPutMediaEndpoint({ client, streamName: s.streamName });
+    this.#log('info', `stream ${prepared.created ? 'created' : 'found'}: ${prepared.streamArn}; data endpoint ${dataEndpoint}`);
+    this.#report.message('kvs-stream-ready', { 'stream-name': s.streamName, 'stream-arn': prepared.streamArn,
+      created: prepared.created, 'data-endpoint': dataEndpoint });
+    const retention = await describeRetention(client, s.streamName);
+    return { client, endpoint: dataEndpoint, credentials: creds.provider, region,
+      releaseOn: retention === 0 ? 'RECEIVED' : 'PERSISTED' };
+  }
+
+  #onConnectFailed(err: unknown): void {
+    const e = toKvsError(err);
+    if (!e.retriable || !this.#settings.restartOnError) {
+      this.#failFatal(problemFromError(e));
+      return;
+    }
+    this.#warn(problemFromError(e));
+    this.#connection = undefined;
+    this.#sessionError = e;
+  }
+
+  async #openSession(): Promise<boolean> {
+    if (!this.#connection) this.#startConnecting();
+    let conn: Connection;
+    try {
+      conn = await this.#connection!;
+    } catch {
+      return false; // reported by #onConnectFailed; run() retries
+    }
+    if (this.#fatal) return false;
+    const s = this.#settings;
+    const startMs = this.#timestamps.producerStartMs ?? Date.now();
+    const tracks = [...this.#tracks.values()].sort((a, b) => a.track.number - b.track.number);
+    const session = openPutMedia({
+      endpoint: conn.endpoint, streamName: s.streamName, region: conn.region, credentials: conn.credentials,
+      timecodeType: this.#timestamps.timecodeType, producerStartTimeMs: startMs, ackRequired: s.fragmentAcks,
+      userAgent: `${s.userAgent} kvssink/0.1.0`, connectTimeoutMs: s.connectionTimeoutMs, log: this.#log,
+      onAck: (ack) => this.#onAck(ack, conn),
+      onChunkWritten: (bytes) => this.#latency.bytesWritten(bytes),
+    });
+    this.#session = session;
+    this.#summary.sessions++;
+    this.#bytesQueued = 0;
+    this.#latency.newSession();
+    void session.closed.then((result) => this.#onSessionClosed(session, result));
+    this.#ensureFragmenter().reset();
+    const header = encodeStreamHeader({
+      timecodeScaleNs: s.timecodeScaleMs * 1_000_000,
+      segmentUuid: randomBytes(16),
+      title: 'kvssink',
+      muxingApp: 'kvssink',
+      writingApp: 'kvssink',
+      tracks: tracks.map((t) => t.track),
+    });
+    session.write(header);
+    this.#bytesQueued += header.length;
+    this.#summary.bytes += header.length;
+    return true;
+  }
+
+  #onSessionClosed(session: PutMediaSession, result: PutMediaResult): void {
+    if (session !== this.#session) return;
+    if (result.ok) return;
+    const error = result.error ?? new KvsError({ code: 'SESSION_FAILED', retriable: true,
+      message: 'The PutMedia session ended unexpectedly.' });
+    this.#log('debug', `PutMedia session ended: ${error.code}: ${error.message}`);
+    this.#sessionError = error;
+  }
+
+  #onAck(ack: FragmentAck, conn: Connection): void {
+    this.#summary.acks++;
+    this.#report.ack({ 'event-type': ack.type, 'fragment-timecode': ack.fragmentTimecode,
+      'fragment-number': ack.fragmentNumber, 'error-id': ack.errorId });
+    if (ack.type === 'IDLE' || ack.fragmentTimecode === undefined) return;
+    this.#attempt = 0;
+    if (ack.type === 'ERROR') {
+      this.#summary.errors++;
+      const error = ackError(ack.errorId ?? 5000, ack.errorCode);
+      const index = this.#fragments.findIndex((f) => f.timecode === ack.fragmentTimecode);
+      if (!error.recoverable && !error.retriable) {
+        this.#failFatal(problemFromError(error));
+        return;
+      }
+      if (!error.retriable && index >= 0) {
+        // Resending this fragment cannot succeed: give it up (reported) and go on after it.
+        this.#warn({ ...problemFromError(error), message: `${error.message} Fragment ${ack.fragmentTimecode} ` +
+          'was skipped.' });
+        this.#completeFragment(index);
+      }
+      this.#sessionError ??= error;
+      this.#session?.abort(error);
+      return;
+    }
+    if (ack.type === conn.releaseOn || ack.type === 'PERSISTED') {
+      if (ack.type === 'PERSISTED') this.#summary.persisted++;
+      const index = this.#fragments.findIndex((f) => f.timecode === ack.fragmentTimecode);
+      if (index >= 0 && this.#fragments[index]!.done) this.#completeFragment(index);
+    }
+  }
+
+  /** A fragment is acknowledged (or given up): release the ring up to the oldest one still needed. */
+  #completeFragment(index: number): void {
+    const [fragment] = this.#fragments.splice(index, 1);
+    if (!fragment) return;
+    const oldest = this.#fragments[0];
+    const releaseTo = oldest ? Math.min(oldest.startPosition, fragment.endPosition) : fragment.endPosition;
+    if (index === 0 || !oldest) this.#release(oldest ? oldest.startPosition : releaseTo);
+  }
+
+  #release(position: number): void {
+    const { released, read } = this.#ring.positions();
+    if (position > released && position <= read) this.#ring.release(position);
+  }
+
+  #releaseAll(): void {
+    this.#fragments = [];
+    this.#release(this.#ring.positions().read);
+  }
+
+  /** After a failed session: back off, then replay from the first unacknowledged fragment. */
+  async #recover(): Promise<void> {
+    const error = this.#sessionError!;
+    this.#sessionError = undefined;
+    this.#abortSession('recovering');
+    if (this.#fatal) return;
+    const recoverable = error.retriable || error.recoverable === true;
+    if (!recoverable || !this.#settings.restartOnError) {
+      this.#failFatal(problemFromError(error));
+      return;
+    }
+    if (error.refreshEndpoint || error.refreshCredentials) this.#connection = undefined;
+    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.#attempt);
+    this.#attempt++;
+    this.#warn({ ...problemFromError(error), message: `${error.message} Retrying in ${(delay / 1000).toFixed(1)} s ` +
+      `(attempt ${this.#attempt}); frames are kept in the buffer meanwhile.` });
+    await sleep(delay);
+    const first = this.#fragments[0];
+    if (first) this.#ring.seek(first.startPosition);
+    this.#fragments = [];
+    this.#ending = false;
+    this.#fragmenter?.reset();
+  }
+
+  #restartSessionAtNextKeyFrame(): void {
+    this.#session?.end();
+    this.#session = undefined;
+  }
+
+  #requeue(rec: RingRecord): void {
+    // The frame was not sent: read it again once the session is back.
+    this.#ring.seek(rec.position);
+  }
+
+  #abortSession(reason: string): void {
+    const session = this.#session;
+    this.#session = undefined;
+    if (session && session.state !== 'closed') session.abort(reason);
+  }
+
+  #arrivalEpochNs(auxMonotonicNs: bigint): bigint {
+    const now = process.hrtime.bigint();
+    const age = auxMonotonicNs > 0n && auxMonotonicNs <= now ? now - auxMonotonicNs : 0n;
+    return BigInt(Date.now()) * 1_000_000n - age;
+  }
+
+  #countDrop(reason: string): void {
+    this.#summary.droppedFrames++;
+    this.#log('debug', `frame dropped: ${reason}`);
+  }
+
+  #warn(problem: Problem): void {
+    const now = Date.now();
+    this.#log('warn', problem.message);
+    if (now - this.#lastWarningMs < WARNING_INTERVAL_MS) return;
+    this.#lastWarningMs = now;
+    this.#report.warning(problem);
+  }
+
+  #failFatal(problem: Problem): void {
+    if (this.#fatal) return;
+    this.#fatal = true;
+    this.#log('error', problem.message);
+    this.#report.error(problem, true);
+    this.#abortSession(problem.code);
+  }
+}
+
+function sameTrack(a: TrackInfo, b: TrackInfo): boolean {
+  const pa = a.track.codecPrivate;
+  const pb = b.track.codecPrivate;
+  return a.track.codecId === b.track.codecId && (pa === pb || (pa !== undefined && pb !== undefined &&
+    Buffer.compare(pa, pb) === 0));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** stream-tags arrives as a GstStructure string: `tags, key=value, key2="value 2"`. */
+export function parseStreamTags(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  const tags: Record<string, string> = {};
+  const body = text.replace(/;\s*$/, '');
+  const re = /,\s*([^=,\s]+)\s*=\s*(?:\([a-z0-9]+\))?\s*("(?:[^"\\]|\\.)*"|[^,]*)/gi;
+  for (const m of body.matchAll(re)) {
+    const raw = m[2]!.trim();
+    tags[m[1]!] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+  }
+  return Object.keys(tags).length > 0 ? tags : undefined;
+}
+
+async function describeRetention(client: KinesisVideoClient, streamName: string): Promise<number | undefined> {
+  const { DescribeStreamCommand } = await import('@aws-sdk/client-kinesis-video');
+  try {
+    const out = await client.send(new DescribeStreamCommand({ StreamName: streamName }));
+    return out.StreamInfo?.DataRetentionInHours;
+  } catch {
+    return undefined;
+  }
+}
+
+export function toKvsError(err: unknown): KvsError {
+  if (isKvsError(err)) return err;
+  return new KvsError({ code: 'INTERNAL', retriable: false,
+    message: `Internal error in the kvssink worker: ${err instanceof Error ? err.message : String(err)}` });
+}
+
+/** Maps a KvsError onto what the element posts (domain, code, fields). */
+export function problemFromError(e: KvsError): Problem {
+  let gstCode: Problem['gstCode'] = 'failed';
+  if (e.httpStatus === 401 || e.httpStatus === 403 || /AUTH|SIGNATURE|CREDENTIAL|TOKEN|ACCESS_DENIED/.test(e.code)) {
+    gstCode = 'not-authorized';
+  } else if (/NOT_FOUND/.test(e.code)) {
+    gstCode = 'not-found';
+  } else if (e.kvsStatus !== undefined) {
+    gstCode = 'write';
+  } else if (/INVALID|SETTINGS/.test(e.code)) {
+    gstCode = 'settings';
+  }
+  return {
+    code: e.code, message: e.message, debug: e.detail, domain: 'resource', gstCode,
+    kvsStatus: e.kvsStatus, httpStatus: e.httpStatus, retriable: e.retriable,
+  };
+}
