@@ -1,0 +1,42 @@
+/** gst-inspect-1.0 (an independent tool) sees the pads and every property with its documented default. */
+import { describe, expect, it } from 'vitest';
+import { PROPERTIES } from '../../src/config/schema.js';
+import { gstEnv, run } from './gst.js';
+
+function defaultAsInspectShowsIt(p: (typeof PROPERTIES)[number]): string | undefined {
+  switch (p.type) {
+    case 'string': return p.default === null ? 'Default: null' : `Default: "${p.default}"`;
+    case 'boolean': return `Default: ${String(p.default)}`;
+    case 'uint': return `Range: ${p.min} - ${p.max} Default: ${p.default}`;
+    case 'uint64': return `Default: ${p.default.toString()}`;
+    case 'enum': return `Default: ${p.default}, "${p.values.find((v) => v.value === p.default)!.nick}"`;
+    case 'structure': return 'Boxed pointer of type "GstStructure"';
+  }
+}
+
+describe('gst-inspect-1.0 kvssink', () => {
+  it('lists the request pad templates with the official caps', async () => {
+    const r = await run('gst-inspect-1.0', ['kvssink'], { env: gstEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SINK template: 'video_%u'\s+Availability: On request/);
+    expect(r.stdout).toMatch(/SINK template: 'audio_%u'\s+Availability: On request/);
+    for (const caps of ['video/x-h264', 'stream-format: avc', 'alignment: au', 'video/x-h265', 'audio/mpeg',
+      'mpegversion: { (int)2, (int)4 }', 'stream-format: raw', 'audio/x-alaw', 'audio/x-mulaw']) {
+      expect(r.stdout).toContain(caps);
+    }
+  });
+
+  it('shows every property with its documented default', async () => {
+    const r = await run('gst-inspect-1.0', ['kvssink'], { env: gstEnv() });
+    expect(r.code).toBe(0);
+    for (const p of PROPERTIES) {
+      const block = new RegExp(`\\n  ${p.name}\\s*: [^\\n]*\\n[^\\n]*\\n\\s+([^\\n]*)`).exec(r.stdout);
+      expect(block, `property ${p.name}`).not.toBeNull();
+      expect(block![1], p.name).toContain(defaultAsInspectShowsIt(p));
+    }
+    expect(r.stdout).toContain('Enum "GstKvsSinkStreamingType"');
+    for (const [value, nick] of ['realtime', 'near-realtime', 'offline'].entries()) {
+      expect(r.stdout).toMatch(new RegExp(`\\(${value}\\): ${nick}\\s`));
+    }
+  });
+});
