@@ -138,7 +138,8 @@ export function parseConfigRecord(text: string): KvsSinkSettings {
   for (const spec of PROPERTIES) {
     const raw = props[spec.name];
     if (raw === undefined) {
-      values[spec.name] = spec.type === 'structure' ? undefined : (spec.default ?? undefined);
+      const fallback = spec.type === 'structure' ? undefined : (spec.default ?? undefined);
+      values[spec.name] = typeof fallback === 'string' && UNSET_SENTINELS[spec.name] === fallback ? undefined : fallback;
       continue;
     }
     let value = coerce(spec, raw);

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfigRecord, SettingsError } from '../../../src/config/config.js';
+
+function record(props: Record<string, unknown> = {}, tracks: unknown[] = [{ track: 1, kind: 'video', pad: 'video_0' }]): string {
+  return JSON.stringify({ version: 1, element: 'kvssink0', gstreamer: '1.22.0', properties: props, tracks });
+}
+
+describe('config record', () => {
+  it('fills defaults and treats the official sentinels as unset', () => {
+    const s = parseConfigRecord(record({ 'access-key': 'access_key', 'secret-key': 'secret_key',
+      'session-token': 'session_token' }));
+    expect(s.streamName).toBe('DEFAULT_STREAM');
+    expect(s.accessKey).toBeUndefined();
+    expect(s.secretKey).toBeUndefined();
+    expect(s.sessionToken).toBeUndefined();
+    expect(s.storageSizeBytes).toBe(128 * 1024 * 1024);
+    expect(s.streamingType).toBe('realtime');
+    expect(s.stopStreamTimeoutMs).toBe(120_000);
+    expect(s.explicitlySet.size).toBe(0);
+  });
+
+  it('records which properties the user changed', () => {
+    const s = parseConfigRecord(record({ 'aws-region': 'eu-west-1', 'stream-name': 'cam1', 'streaming-type': 2 }));
+    expect(s.awsRegion).toBe('eu-west-1');
+    expect(s.streamingType).toBe('offline');
+    expect([...s.explicitlySet].sort()).toEqual(['aws-region', 'stream-name', 'streaming-type']);
+  });
+
+  it('keeps a 64-bit file-start-time exact', () => {
+    const text = record({ 'file-start-time': 1 }).replace('"file-start-time":1', '"file-start-time":18446744073709551615');
+    expect(parseConfigRecord(text).fileStartTimeS).toBe(18446744073709551615n);
+  });
+
+  it('names the property when a stream name is invalid', () => {
+    expect(() => parseConfigRecord(record({ 'stream-name': 'bad/name' }))).toThrow(SettingsError);
+    expect(() => parseConfigRecord(record({ 'stream-name': 'bad/name' }))).toThrow(/"stream-name"/);
+  });
+
+  it('refuses half a key pair, naming the missing one', () => {
+    expect(() => parseConfigRecord(record({ 'access-key': 'AKID' }))).toThrow(/"secret-key"/);
+    expect(() => parseConfigRecord(record({ 'secret-key': 'abc' }))).toThrow(/"access-key"/);
+  });
+
+  it('refuses out-of-range values and wrong types', () => {
+    expect(() => parseConfigRecord(record({ 'timecode-scale': 0 }))).toThrow(/between 1 and 1000/);
+    expect(() => parseConfigRecord(record({ 'fragment-acks': 'yes' }))).toThrow(/boolean/);
+    expect(() => parseConfigRecord(record({ 'streaming-type': 7 }))).toThrow(/no value 7/);
+  });
+
+  it('needs at least one track', () => {
+    expect(() => parseConfigRecord(record({}, []))).toThrow(/no input pads/);
+  });
+});
