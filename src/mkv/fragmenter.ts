@@ -8,6 +8,9 @@
  * - key-frame fragmentation: every video key frame starts a fragment; otherwise the first key
  *   frame at least `fragmentDurationTc` after the current fragment's start does (audio-only
  *   streams always use the duration rule, as the official element forces);
+ * - either way, no fragment is shorter than `minFragmentDurationTc`: the service limits give
+ *   PutMedia a 1 s minimum fragment duration (MIN_FRAGMENT_DURATION_REACHED, guide ~L5941,
+ *   L5949) and 5 fragments/s per stream, and encoders add scene-cut key frames freely;
  * - block timecodes are int16 relative to the cluster timecode, so a cluster is forced before one
  *   would pass +32767, even without a key frame (reported: KVS refuses such a fragment);
  * - frames before the first fragment start (no key frame yet) are dropped and reported.
@@ -30,6 +33,8 @@ export interface FragmenterConfig {
   fragmentDurationTc: number;
   /** The video track number; `undefined` for an audio-only stream. */
   videoTrack?: number;
+  /** No fragment shorter than this, in timecode units (default 0: no minimum). */
+  minFragmentDurationTc?: number;
 }
 
 /** One frame, with timestamps already converted to timecode units (integers, e.g. ms since the epoch). */
@@ -165,7 +170,8 @@ export class Fragmenter {
       start = true;
     } else {
       const rel = pts - this.clusterTc;
-      if (canStart && ((!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc)) {
+      const longEnough = rel >= (this.config.minFragmentDurationTc ?? 0);
+      if (canStart && longEnough && ((!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc)) {
         start = true;
       } else if (rel > MAX_BLOCK_TIMECODE) {
         start = true;

@@ -56,6 +56,8 @@ export interface StreamSummary {
   unacknowledged: number;
 }
 
+/** PutMedia's minimum fragment duration (guide, service limits ~L5949: "1 second [h]"). */
+const MIN_FRAGMENT_DURATION_MS = 1000;
 const MAX_BACKOFF_MS = 10_000;
 const IDLE_TICK_MS = 200;
 const WARNING_INTERVAL_MS = 5_000;
@@ -358,6 +360,7 @@ export class KvsStream {
       this.#fragmenter = new Fragmenter({
         keyFrameFragmentation: video ? this.#settings.keyFrameFragmentation : false,
         fragmentDurationTc: Math.max(1, Math.round(this.#settings.fragmentDurationMs / this.#settings.timecodeScaleMs)),
+        minFragmentDurationTc: Math.round(MIN_FRAGMENT_DURATION_MS / this.#settings.timecodeScaleMs),
         videoTrack: video?.track,
       });
     }

@@ -243,4 +243,28 @@ describe('Fragmenter: metadata', () => {
     expect(() => f.addMetadata('n'.repeat(129), 'v', false)).toThrow(expect.objectContaining({ code: 'INVALID_TAG_NAME_LENGTH' }));
     expect(() => f.addMetadata('n', 'é'.repeat(129), false)).toThrow(expect.objectContaining({ code: 'INVALID_TAG_VALUE_LENGTH', kvsStatus: 0x32000021 }));
   });
+
+  describe('minimum fragment duration', () => {
+    it('keeps key frames closer than the minimum inside the current fragment', () => {
+      const f = new Fragmenter({ keyFrameFragmentation: true, fragmentDurationTc: 2000, videoTrack: 1,
+        minFragmentDurationTc: 1000 });
+      const starts: number[] = [];
+      for (const pts of [0, 266, 500, 1000, 1266, 1999, 2100]) {
+        const out = f.push({ track: 1, ptsTc: pts, dtsTc: pts, durationTc: 33, keyframe: true, payload: new Uint8Array(4) });
+        for (const ev of out.events) if (ev.kind === 'fragment-start') starts.push(ev.timecode);
+      }
+      expect(starts).toEqual([0, 1000, 2100]);
+    });
+
+    it('applies to the fragment-duration rule too', () => {
+      const f = new Fragmenter({ keyFrameFragmentation: false, fragmentDurationTc: 200, videoTrack: 1,
+        minFragmentDurationTc: 1000 });
+      const starts: number[] = [];
+      for (const pts of [0, 300, 900, 1000, 1500, 2000]) {
+        const out = f.push({ track: 1, ptsTc: pts, dtsTc: pts, durationTc: 33, keyframe: true, payload: new Uint8Array(4) });
+        for (const ev of out.events) if (ev.kind === 'fragment-start') starts.push(ev.timecode);
+      }
+      expect(starts).toEqual([0, 1000, 2000]);
+    });
+  });
 });
