@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * kvssink-local: run the local KVS-compatible endpoint, or inspect/export a data directory.
+ *
+ *   kvssink-local [serve] [--port 0] [--host 127.0.0.1] [--data-dir ./kvs-local-data] [--region us-west-2]
+ *                 [--access-key AK --secret-key SK [--session-token T]]... [--activation-delay-ms 200]
+ *                 [--idle-ack-interval-ms 3000] [--fault kind:key=value,...]... [--quiet]
+ *   kvssink-local summary --data-dir DIR --stream NAME
+ *   kvssink-local export  --data-dir DIR --stream NAME --out FILE.mkv [--start T] [--end T] [--server-time]
+ */
+import { parseArgs } from 'node:util';
+import { parseFaultFlag, type FaultSpec } from './faults.js';
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, startLocalKvs, type CredentialSet } from './server.js';
+import { exportStream, summarizeStream } from './summary.js';
+
+const USAGE = `Usage:
+  kvssink-local [serve] [options]        run the local Kinesis Video Streams endpoint
+  kvssink-local summary --stream NAME    print a JSON summary of a stored stream
+  kvssink-local export --stream NAME --out FILE.mkv [--start T] [--end T] [--server-time]
+
+Options (serve):
+  --port N                  listen port (default 0: ephemeral)
+  --host H                  listen address (default 127.0.0.1)
+  --data-dir DIR            persisted state (default ./kvs-local-data)
+  --region R                region required in the SigV4 scope (default us-west-2)
+  --access-key AK --secret-key SK [--session-token T]
+                            add a credential set (repeatable; ${DEFAULT_ACCESS_KEY_ID} is always accepted)
+  --activation-delay-ms N   CREATING -> ACTIVE delay (default 200)
+  --idle-ack-interval-ms N  IDLE ack period (default 3000)
+  --public-url URL          DataEndpoint returned by GetDataEndpoint
+  --fault SPEC              inject a fault, e.g. drop-connection:afterBytes=4096 (repeatable)
+  --quiet                   no JSON log lines on stderr
+Times for --start/--end: epoch milliseconds or an ISO 8601 date.`;
+
+function parseTime(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (/^\d+$/.test(v)) return Number(v);
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new TypeError(`Cannot parse time "${v}"`);
+  return ms;
+}
+
+function intOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new TypeError(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string', default: './kvs-local-data' },
+      region: { type: 'string' },
+      'access-key': { type: 'string', multiple: true },
+      'secret-key': { type: 'string', multiple: true },
+      'session-token': { type: 'string', multiple: true },
+      'activation-delay-ms': { type: 'string' },
+      'idle-ack-interval-ms': { type: 'string' },
+      'public-url': { type: 'string' },
+      fault: { type: 'string', multiple: true },
+      quiet: { type: 'boolean', default: false },
+      stream: { type: 'string' },
+      out: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      'server-time': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'serve';
+  const dataDir = values['data-dir'];
+
+  if (command === 'summary' || command === 'export') {
+    if (!values.stream) throw new TypeError(`${command} needs --stream NAME`);
+    if (command === 'summary') {
+      const s = await summarizeStream(dataDir, values.stream);
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      return 0;
+    }
+    if (!values.out) throw new TypeError('export needs --out FILE.mkv');
+    const startMs = parseTime(values.start);
+    const endMs = parseTime(values.end);
+    const r = await exportStream(dataDir, values.stream, values.out, {
+      ...(startMs !== undefined ? { startMs } : {}),
+      ...(endMs !== undefined ? { endMs } : {}),
+      timestamp: values['server-time'] ? 'server' : 'producer',
+    });
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return 0;
+  }
+  if (command !== 'serve') throw new TypeError(`Unknown command "${command}"\n${USAGE}`);
+
+  const keys = values['access-key'] ?? [];
+  const secrets = values['secret-key'] ?? [];
+  const tokens = values['session-token'] ?? [];
+  if (keys.length !== secrets.length) throw new TypeError('Each --access-key needs a matching --secret-key');
+  const credentials: CredentialSet[] = [{ accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }];
+  keys.forEach((accessKeyId, i) => {
+    const token = tokens[i];
+    credentials.push({ accessKeyId, secretAccessKey: secrets[i]!, ...(token ? { sessionToken: token } : {}) });
+  });
+  const faults: FaultSpec[] = (values.fault ?? []).map(parseFaultFlag);
+  const port = intOption('port', values.port);
+  const activationDelayMs = intOption('activation-delay-ms', values['activation-delay-ms']);
+  const idleAckIntervalMs = intOption('idle-ack-interval-ms', values['idle-ack-interval-ms']);
+  const kvs = await startLocalKvs({
+    dataDir,
+    credentials,
+    faults,
+    ...(values.host ? { host: values.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(values.region ? { region: values.region } : {}),
+    ...(activationDelayMs !== undefined ? { activationDelayMs } : {}),
+    ...(idleAckIntervalMs !== undefined ? { idleAckIntervalMs } : {}),
+    ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
+    ...(values.quiet ? {} : { log: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`) }),
+  });
+  process.stdout.write(`kvssink-local listening on ${kvs.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await kvs.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`kvssink-local: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  },
+);
