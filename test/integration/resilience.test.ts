@@ -1,0 +1,96 @@
+/**
+ * Bad networks and dead processes, with real pipelines: the element reports a cause and a
+ * fix, never hangs, and loses nothing it could have kept.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
+import { gstEnv, h264TestSource, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY, type RunResult } from './gst.js';
+
+let kvs: LocalKvs;
+
+beforeAll(async () => {
+  kvs = await startLocalKvs({ dataDir: tempDir('resilience-data'), activationDelayMs: 0 });
+});
+
+afterAll(async () => {
+  await kvs?.close();
+});
+
+function sink(streamName: string, extra = ''): string {
+  return `kvssink stream-name=${streamName} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ${extra}`;
+}
+
+/** Frames stored per distinct fragment timecode: a replayed fragment may be stored twice. */
+function framesByTimecode(stream: string): Map<number, number> {
+  const byTc = new Map<number, number>();
+  for (const f of kvs.getFragments(stream)) byTc.set(f.fragmentTimecode, Math.max(byTc.get(f.fragmentTimecode) ?? 0, f.frameCount));
+  return byTc;
+}
+
+/** Starts gst-launch and lets the test act on it while it runs. */
+function launch(pipeline: string, env: NodeJS.ProcessEnv, timeoutMs = 90_000): { pid: number; done: Promise<RunResult> } {
+  const child = spawn('gst-launch-1.0', ['-e', ...pipeline.split(/\s+/).filter(Boolean)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => {
+    clearTimeout(timer);
+    resolve({ code, signal, stdout, stderr, timedOut });
+  }));
+  return { pid: child.pid!, done };
+}
+
+function workerOf(pid: number): number | undefined {
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) {
+    if (child && readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js')) return Number(child);
+  }
+  return undefined;
+}
+
+describe('resilience', () => {
+  it('reconnects after the connection drops mid-stream and replays, so every frame arrives', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'drop-replay', afterFragments: 3 });
+    const { done } = launch(`${h264TestSource(300)} ! ${sink('drop-replay')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
+    const result = await done;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: .*Retrying in/);
+    const sessions = readdirSync(`${kvs.dataDir}/streams/drop-replay/sessions`).filter((n) => n.endsWith('.mkv'));
+    expect(sessions.length).toBeGreaterThanOrEqual(2);
+    const byTc = framesByTimecode('drop-replay');
+    expect(byTc.size).toBe(10);
+    expect([...byTc.values()].reduce((a, b) => a + b, 0)).toBe(300);
+  });
+
+  it('reports a dead worker as an error naming it, and the pipeline stops instead of hanging', async () => {
+    const live = h264TestSource(3000).replace('videotestsrc', 'videotestsrc is-live=true');
+    const { pid, done } = launch(`${live} ! ${sink('dead-worker')}`, gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
+    await kvs.waitForFragments('dead-worker', 2, 30_000);
+    const worker = workerOf(pid);
+    expect(worker).toBeDefined();
+    process.kill(worker!, 'SIGKILL');
+    const result = await done;
+    expect(result.timedOut).toBe(false);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/kvssink worker process stopped unexpectedly \(killed by signal 9\)/);
+  });
+
+  it('drops and reports frames when the buffer is full in realtime mode, and still finishes', async () => {
+    kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'slow-uplink', bytesPerSecond: 20_000, times: 0 });
+    const { done } = launch(`${h264TestSource(150)} ! ${sink('slow-uplink', 'storage-size=1 stop-stream-timeout=2')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
+    const result = await done;
+    expect(result.timedOut).toBe(false);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: The stream buffer is full: dropping frames/);
+    expect(result.stdout).toMatch(/raise "storage-size"/);
+  });
+});
