@@ -341,14 +341,19 @@ class Ring : public Napi::ObjectWrap<Ring> {
 // Blocking waits never run on the JS thread.
 class WaitWorker : public Napi::AsyncWorker {
  public:
-  WaitWorker(Napi::Env env, Ring* owner, int timeout_ms)
+  WaitWorker(Napi::Env env, Ring* owner, int timeout_ms, int coalesce_us)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-        ring_(owner->ring()), cancel_fd_(owner->cancel_read_fd()), timeout_ms_(timeout_ms) {
+        ring_(owner->ring()), cancel_fd_(owner->cancel_read_fd()), timeout_ms_(timeout_ms),
+        coalesce_us_(coalesce_us) {
     owner_ref_ = Napi::Persistent(owner->Value());
     owner_->waiters_++;
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { rc_ = kvs_ring_wait_readable(ring_, timeout_ms_, cancel_fd_); }
+  void Execute() override {
+    rc_ = kvs_ring_wait_readable(ring_, timeout_ms_, cancel_fd_);
+    // Let a burst accumulate so JS handles many records per wake-up instead of one.
+    if (rc_ == KVS_RING_OK && coalesce_us_ > 0) usleep(static_cast<useconds_t>(coalesce_us_));
+  }
   void OnOK() override {
     owner_->WaitFinished();
     deferred_.Resolve(Napi::Number::New(Env(), rc_));
@@ -362,13 +367,15 @@ class WaitWorker : public Napi::AsyncWorker {
   KvsRing* ring_;
   int cancel_fd_;
   int timeout_ms_;
+  int coalesce_us_;
   int rc_ = 0;
 };
 
 Napi::Value Ring::JS_waitReadable(const Napi::CallbackInfo& info) {
   if (!CheckOpen(info.Env())) return info.Env().Undefined();
   REQUIRE_NUMBER(info, 0, "timeoutMs");
-  auto* worker = new WaitWorker(info.Env(), this, info[0].As<Napi::Number>().Int32Value());
+  int coalesce_us = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+  auto* worker = new WaitWorker(info.Env(), this, info[0].As<Napi::Number>().Int32Value(), coalesce_us);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -89,7 +89,7 @@ interface NativeRing {
     payload: Uint8Array | null, timeoutMs: number): number;
   release(position: number): number;
   seek(position: number): number;
-  waitReadable(timeoutMs: number): Promise<number>;
+  waitReadable(timeoutMs: number, coalesceUs?: number): Promise<number>;
   positions(): number[];
   close(): void;
 }
@@ -226,9 +226,12 @@ export class Ring {
     if (rc !== RingCode.OK) throw new RingError(codeName(rc), `Seeking the ring to ${position} failed`);
   }
 
-  /** Waits (off the JS thread) until a record is readable. */
-  async waitReadable(timeoutMs: number): Promise<WaitResult> {
-    const rc = await this.#native.waitReadable(timeoutMs);
+  /**
+   * Waits (off the JS thread) until a record is readable. `coalesceUs` then waits that much
+   * longer, so a burst is handled in one go (throughput) at the cost of that latency.
+   */
+  async waitReadable(timeoutMs: number, coalesceUs = 0): Promise<WaitResult> {
+    const rc = await this.#native.waitReadable(timeoutMs, coalesceUs);
     switch (rc) {
       case RingCode.OK: return 'readable';
       case RingCode.TIMEOUT: return 'timeout';

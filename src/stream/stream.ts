@@ -59,6 +59,8 @@ export interface StreamSummary {
 /** PutMedia's minimum fragment duration (guide, service limits ~L5949: "1 second [h]"). */
 const MIN_FRAGMENT_DURATION_MS = 1000;
 const MAX_BACKOFF_MS = 10_000;
+/** Offline: after a wake-up, wait this long (µs) for more records before handling them. */
+const OFFLINE_COALESCE_US = 1000;
 const IDLE_TICK_MS = 200;
 const WARNING_INTERVAL_MS = 5_000;
 
@@ -122,7 +124,10 @@ export class KvsStream {
         await this.#checkEnd();
         if (this.#closed || this.#fatal) continue;
       }
-      const woke = await this.#ring.waitReadable(IDLE_TICK_MS);
+      // Offline uploads are about throughput: take records in bursts. Live streams take each
+      // frame as it comes.
+      const woke = await this.#ring.waitReadable(IDLE_TICK_MS,
+        this.#settings.streamingType === 'offline' ? OFFLINE_COALESCE_US : 0);
       if (woke === 'hangup' && !this.#ring.read()) {
         // The element is gone (process exit or crash): nothing more can arrive.
         this.#abortSession('the element closed the ring');
