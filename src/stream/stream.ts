@@ -281,10 +281,11 @@ export class KvsStream {
       fragment.endPosition = rec.next;
     }
     if (!session.writable) return this.#requeue(rec);
-    let ok = true;
-    for (const piece of out.pieces) ok = session.write(piece);
+    // Registered before writing: undici may report the bytes written synchronously.
     this.#bytesQueued += out.byteLength;
     this.#latency.frameQueued(this.#bytesQueued, rec.aux);
+    let ok = true;
+    for (const piece of out.pieces) ok = session.write(piece);
     this.#summary.frames++;
     this.#summary.bytes += out.byteLength;
     if (!ok) {
