@@ -640,6 +640,30 @@ reap_worker (GstKvsSink * self, gint wait_ms)
   }
 }
 
+/* EOS must reach the application even when the worker cannot finish (a network that
+ * stopped answering, a worker stuck retrying): after stop-stream-timeout (plus a grace
+ * period for the worker to report on its own) the element posts EOS itself, with a
+ * warning that says what may be lost. */
+static void
+check_eos_deadline (GstKvsSink * self)
+{
+  gboolean expired;
+
+  g_mutex_lock (&self->lock);
+  expired = self->eos_sent && !self->stream_closed && !self->stopping &&
+      self->eos_deadline_us > 0 && g_get_monotonic_time () >= self->eos_deadline_us;
+  if (expired)
+    self->stream_closed = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (!expired)
+    return;
+  GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+      ("The stream did not finish uploading within stop-stream-timeout after EOS; "
+          "what was not acknowledged may be lost. Check the network, or raise "
+          "\"stop-stream-timeout\"."), (NULL));
+  post_eos (self);
+}
+
 static gpointer
 reader_thread_func (gpointer data)
 {
@@ -658,9 +682,13 @@ reader_thread_func (gpointer data)
           (NULL));
       break;
     }
-    rc = kvs_ring_wait_readable (self->ring, -1, self->reader_cancel[0]);
+    rc = kvs_ring_wait_readable (self->ring, 500, self->reader_cancel[0]);
     if (rc == KVS_RING_OK)
       continue;
+    if (rc == KVS_RING_E_TIMEOUT) {
+      check_eos_deadline (self);
+      continue;
+    }
     if (rc == KVS_RING_E_HANGUP || rc == KVS_RING_E_SYS) {
       gboolean expected;
       gint status;
@@ -928,6 +956,7 @@ gst_kvs_sink_start (GstKvsSink * self)
   self->worker_ready = self->worker_gone = self->stopping = FALSE;
   self->fatal = self->flushing = self->eos_sent = self->stream_closed = FALSE;
   self->eos_seqnum = 0;
+  self->eos_deadline_us = 0;
   self->dropped_frames = 0;
   self->last_drop_warning_us = 0;
 
@@ -1298,9 +1327,15 @@ gst_kvs_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       data->eos = TRUE;
       if (all_pads_eos (self)) {
         gint rc;
+        guint timeout_s;
+        GST_OBJECT_LOCK (self);
+        timeout_s = g_value_get_uint (&self->props[PROP_STOP_STREAM_TIMEOUT]);
+        GST_OBJECT_UNLOCK (self);
         g_mutex_lock (&self->lock);
         self->eos_seqnum = gst_event_get_seqnum (event);
         self->eos_sent = TRUE;
+        self->eos_deadline_us = g_get_monotonic_time () +
+            ((gint64) timeout_s + STOP_GRACE_S) * G_TIME_SPAN_SECOND;
         g_mutex_unlock (&self->lock);
         GST_INFO_OBJECT (self, "all pads at EOS: finishing the stream");
         /* EOS is posted once the worker reports the stream closed. */

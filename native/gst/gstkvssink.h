@@ -47,6 +47,7 @@ struct _GstKvsSink
   gboolean eos_sent;            /* EOS record written */
   gboolean stream_closed;       /* the worker reported the stream closed */
   guint32 eos_seqnum;
+  gint64 eos_deadline_us;       /* monotonic: EOS is posted by then even if the worker is stuck */
   guint64 dropped_frames;
   gint64 last_drop_warning_us;
 };

@@ -93,4 +93,16 @@ describe('resilience', () => {
     expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: The stream buffer is full: dropping frames/);
     expect(result.stdout).toMatch(/raise "storage-size"/);
   });
+
+  it('still ends at EOS when PutMedia never answers, after stop-stream-timeout, with a warning', async () => {
+    kvs.faults.add({ kind: 'black-hole', api: 'PutMedia', stream: 'black-hole', times: 0 });
+    const { done } = launch(`${h264TestSource(600)} ! ${sink('black-hole', 'stop-stream-timeout=1')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    const result = await done;
+    expect(result.timedOut).toBe(false);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain('Got EOS from element');
+    // Either the worker gives up waiting for ACKs, or (worker stuck) the element does.
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: .*(not acknowledged|did not finish uploading) within stop-stream-timeout/);
+  });
 });
