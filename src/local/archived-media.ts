@@ -25,6 +25,10 @@ function invalid(message: string): ApiError {
   return apiError('InvalidArgumentException', message);
 }
 
+function quotaExceeded(kind: string): ApiError {
+  return apiError('ClientLimitExceededException', `Kinesis Video Streams has throttled the request because you have exceeded the ${kind} quota of the stream. Try making the call later.`);
+}
+
 function mediaStream(ctx: LocalContext, body: Json): StreamState {
   const stream = resolveStream(ctx, body);
   if (stream.record.status === 'DELETING') throw apiError('ResourceNotFoundException', 'The stream with the given name does not exist.');
@@ -223,6 +227,8 @@ export function listFragments(ctx: LocalContext, body: Json): Json {
   }
   const stream = mediaStream(ctx, body);
   const m = stream.metrics;
+  // "Each ListFragments call consumes MaxResults fragment-metadata quota points."
+  if (!stream.metadataQuota.tryTake(maxResults, ctx.now())) throw quotaExceeded('fragment metadata');
   m['ListFragments.Requests']++;
   m['ArchivedFragmentsConsumed.Metadata'] += maxResults;
   // ListFragments: "fragments whose start timestamp satisfies start ≤ ts ≤ end".
@@ -251,6 +257,7 @@ export async function getMediaForFragmentList(ctx: LocalContext, req: IncomingMe
   if (stream.gfflConnections >= ctx.options.limits.getMediaForFragmentListConnections) {
     throw apiError('ConnectionLimitExceededException', 'Kinesis Video Streams has throttled the request because you have exceeded the limit of allowed client connections.');
   }
+  if (!stream.mediaQuota.tryTake(list.length, ctx.now())) throw quotaExceeded('fragment media');
   const m = stream.metrics;
   m['GetMediaForFragmentList.Requests']++;
   m['ArchivedFragmentsConsumed.Media'] += list.length;

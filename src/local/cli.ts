@@ -29,6 +29,7 @@ Options (serve):
   --idle-ack-interval-ms N  IDLE ack period (default 3000)
   --public-url URL          DataEndpoint returned by GetDataEndpoint
   --fault SPEC              inject a fault, e.g. drop-connection:afterBytes=4096 (repeatable)
+  --no-raw-sessions         do not keep the raw body of each PutMedia session
   --quiet                   no JSON log lines on stderr
 Times for --start/--end: epoch milliseconds or an ISO 8601 date.`;
 
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       'public-url': { type: 'string' },
       fault: { type: 'string', multiple: true },
       quiet: { type: 'boolean', default: false },
+      'no-raw-sessions': { type: 'boolean', default: false },
       stream: { type: 'string' },
       out: { type: 'string' },
       start: { type: 'string' },
@@ -122,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
     ...(activationDelayMs !== undefined ? { activationDelayMs } : {}),
     ...(idleAckIntervalMs !== undefined ? { idleAckIntervalMs } : {}),
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
+    ...(values['no-raw-sessions'] ? { keepRawSessions: false } : {}),
     ...(values.quiet ? {} : { log: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`) }),
   });
   process.stdout.write(`kvssink-local listening on ${kvs.url}\n`);

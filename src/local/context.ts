@@ -33,6 +33,10 @@ export type LocalKvsLimits = {
   getMediaForFragmentListConnections: number;
   /** Fragment metadata items per fragment (Streaming Metadata Limitations: 10). */
   maxFragmentMetadataItems: number;
+  /** Fragment-metadata quota points per second per stream (ListFragments uses MaxResults points). */
+  fragmentMetadataQuotaPerSecond: number;
+  /** Fragment-media quota points per second per stream (GetMediaForFragmentList: one per fragment). */
+  fragmentMediaQuotaPerSecond: number;
 };
 
 export const DEFAULT_LIMITS: LocalKvsLimits = {
@@ -46,6 +50,9 @@ export const DEFAULT_LIMITS: LocalKvsLimits = {
   getMediaConnections: 3,
   getMediaForFragmentListConnections: 5,
   maxFragmentMetadataItems: 10,
+  // The guide's worked examples use 10,000 metadata and 500 media points per second.
+  fragmentMetadataQuotaPerSecond: 10_000,
+  fragmentMediaQuotaPerSecond: 500,
 };
 
 export type ResolvedOptions = {
@@ -63,6 +70,7 @@ export type ResolvedOptions = {
   getMediaIdleMs: number;
   lingerMs: number;
   fsync: boolean;
+  keepRawSessions: boolean;
   limits: LocalKvsLimits;
   kmsKeyErrors: Record<string, number>;
   publicUrl?: string;
@@ -70,8 +78,8 @@ export type ResolvedOptions = {
 
 export type PutMediaHandle = {
   id: number;
-  /** Ends the session (the connection limit replaced it, or the server is closing). */
-  terminate(reason: string): void;
+  /** Ends the session: a newer connection replaced it, the stream was deleted, or the server is closing. */
+  terminate(reason: 'replaced' | 'stream-deleted' | 'server-closing'): void;
 };
 
 export type StreamState = {
@@ -86,6 +94,8 @@ export type StreamState = {
   getMediaConnections: number;
   gfflConnections: number;
   ingestBucket: TokenBucket;
+  metadataQuota: TokenBucket;
+  mediaQuota: TokenBucket;
   transitionTimer?: NodeJS.Timeout;
   metricsDirty: boolean;
 };

@@ -126,7 +126,7 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
 
   // Connection limit 1 per stream: "In the case of multiple concurrent connections that exceed
   // limits, the last connection is accepted" (Data Plane API limits).
-  for (const old of [...stream.putMedia]) old.terminate('replaced by a newer PutMedia connection');
+  for (const old of [...stream.putMedia]) old.terminate('replaced');
 
   metrics['PutMedia.ActiveConnections']++;
   recordLatency(metrics, 'PutMedia.Latency', ctx.now() - startedMs);
@@ -137,8 +137,10 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   log('info', 'put-media-start', { timecodeType: pm.timecodeType, producerStartMs: pm.producerStartMs });
 
   const rawPath = join(stream.dir, 'sessions', `${sessionNumber}.mkv`);
+  // Without raw bodies an empty placeholder keeps the session numbering on disk.
   const raw: WriteStream = createWriteStream(rawPath);
   raw.on('error', (err) => log('error', 'session-file-error', { error: err.message }));
+  const keepRaw = opts.keepRawSessions;
 
   const parser = createMkvParser({ maxElementBytes: limits.maxFragmentBytes + 1024 });
   const ackCounts = { BUFFERING: 0, RECEIVED: 0, PERSISTED: 0, ERROR: 0, IDLE: 0 };
@@ -244,8 +246,8 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
     id: sessionId,
     terminate(reason) {
       log('info', 'put-media-terminated', { reason });
-      if (reason.startsWith('stream deleted')) fatal(4008, 'Stream no longer exists (deleted)', 'stream-deleted');
-      else void finish(reason.startsWith('server') ? 'server-closing' : 'replaced', !reason.startsWith('server'));
+      if (reason === 'stream-deleted') fatal(4008, 'Stream no longer exists (deleted)', 'stream-deleted');
+      else void finish(reason, reason === 'replaced');
     },
   };
   stream.putMedia.add(handle);
@@ -530,7 +532,7 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
     bytesReceived += data.length;
     metrics['PutMedia.IncomingBytes'] += data.length;
     stream.metricsDirty = true;
-    if (data.length > 0 && !raw.write(data)) {
+    if (keepRaw && data.length > 0 && !raw.write(data)) {
       const release = hold();
       raw.once('drain', release);
     }

@@ -30,6 +30,8 @@ export type TokenBucket = {
   take(n: number, nowMs: number): number;
   /** True while the bucket is in debt (the rate was exceeded recently). */
   inDebt(nowMs: number): boolean;
+  /** Takes `n` tokens only if that many are available (quota semantics: no debt). */
+  tryTake(n: number, nowMs: number): boolean;
 };
 
 /** `ratePerSecond` tokens per second, holding at most `burst` tokens (default: one second's worth). */
@@ -49,6 +51,12 @@ export function createTokenBucket(ratePerSecond: number, burst = ratePerSecond):
     inDebt(nowMs) {
       refill(nowMs);
       return tokens < 0;
+    },
+    tryTake(n, nowMs) {
+      refill(nowMs);
+      if (tokens < n) return false;
+      tokens -= n;
+      return true;
     },
   };
 }

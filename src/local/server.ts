@@ -74,6 +74,8 @@ export type LocalKvsOptions = {
   lingerMs?: number;
   /** fsync chunk files before PERSISTED acks (default true). */
   fsync?: boolean;
+  /** Keep the raw body of every PutMedia session in sessions/<k>.mkv (default true). */
+  keepRawSessions?: boolean;
   /** Override documented service limits (tests use small values). */
   limits?: Partial<LocalKvsLimits>;
   /** KmsKeyId → PutMedia ErrorId (4500–4506) to simulate KMS problems for streams using that key. */
@@ -156,6 +158,7 @@ function resolveOptions(o: LocalKvsOptions): ResolvedOptions {
     getMediaIdleMs: num('getMediaIdleMs', o.getMediaIdleMs, DEFAULT_GET_MEDIA_IDLE_MS),
     lingerMs: num('lingerMs', o.lingerMs, 2000),
     fsync: o.fsync ?? true,
+    keepRawSessions: o.keepRawSessions ?? true,
     limits: { ...DEFAULT_LIMITS, ...(o.limits ?? {}) },
     kmsKeyErrors: o.kmsKeyErrors ?? {},
     ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
@@ -253,6 +256,8 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
         getMediaConnections: 0,
         gfflConnections: 0,
         ingestBucket: createTokenBucket(opts.limits.putMediaBytesPerSecond),
+        metadataQuota: createTokenBucket(opts.limits.fragmentMetadataQuotaPerSecond),
+        mediaQuota: createTokenBucket(opts.limits.fragmentMediaQuotaPerSecond),
         metricsDirty: false,
       };
       ctx.streams.set(record.streamName, stream);
@@ -263,7 +268,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
       const r = stream.record;
       r.status = 'DELETING';
       r.transitionAtMs = ctx.now() + opts.activationDelayMs;
-      for (const s of [...stream.putMedia]) s.terminate('stream deleted');
+      for (const s of [...stream.putMedia]) s.terminate('stream-deleted');
       for (const wake of [...stream.fragmentWaiters]) wake();
       ctx.log('info', 'stream-deleting', { stream: r.streamName });
       if (opts.activationDelayMs === 0) finishDelete(stream);
@@ -592,7 +597,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
         clearInterval(metricsFlush);
         for (const s of ctx.streams.values()) {
           if (s.transitionTimer) clearTimeout(s.transitionTimer);
-          for (const h of [...s.putMedia]) h.terminate('server closing');
+          for (const h of [...s.putMedia]) h.terminate('server-closing');
           for (const wake of [...s.fragmentWaiters]) wake();
         }
         await new Promise<void>((resolve) => {

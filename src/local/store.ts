@@ -8,9 +8,11 @@
  *   streams/<name>/sessions/<k>.mkv     raw body of the k-th PutMedia session, byte for byte
  *   streams/<name>/sessions/<k>.json    session summary (headers, ACK counts, end reason)
  *   streams/<name>/metrics.json         last snapshot of the stream's counters
+ *   trash/                              deleted streams on their way out
  *
  * Everything a restarted server needs is re-read from these files.
  */
+import { mkdirSync, renameSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -78,8 +80,20 @@ export async function saveStreamRecord(dataDir: string, record: StreamRecord): P
   await writeJsonAtomic(join(dir, 'stream.json'), record);
 }
 
+/**
+ * Removes a deleted stream's directory. It is first renamed (synchronously) out of `streams/`,
+ * so that a stream re-created with the same name at once cannot lose files to the removal.
+ */
 export async function removeStreamDir(dataDir: string, streamName: string): Promise<void> {
-  await rm(streamDir(dataDir, streamName), { recursive: true, force: true });
+  const trash = join(dataDir, 'trash');
+  const target = join(trash, `${streamName}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  try {
+    mkdirSync(trash, { recursive: true });
+    renameSync(streamDir(dataDir, streamName), target);
+  } catch {
+    return;
+  }
+  await rm(target, { recursive: true, force: true });
 }
 
 export async function saveJson(path: string, value: unknown): Promise<void> {

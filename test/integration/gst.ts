@@ -22,27 +22,34 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** Runs a command with a hard time limit; never throws on a non-zero exit. */
-export function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string;
-  timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: options.env ?? process.env, cwd: options.cwd ?? tmpdir(),
-      stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? 90_000);
+/** Starts a command with a hard time limit; `done` never rejects on a non-zero exit. */
+export function start(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string;
+  timeoutMs?: number } = {}): { pid: number; done: Promise<RunResult> } {
+  const child = spawn(cmd, args, { env: options.env ?? process.env, cwd: options.cwd ?? tmpdir(),
+    stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs ?? 90_000);
+  const done = new Promise<RunResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
+  return { pid: child.pid ?? -1, done };
+}
+
+/** Runs a command to its end (see start). */
+export function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string;
+  timeoutMs?: number } = {}): Promise<RunResult> {
+  return start(cmd, args, options).done;
 }
 
 export function gstEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -62,7 +69,12 @@ export function gstEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** gst-launch-1.0 -e with the pipeline given as one string (split on spaces, as a shell would). */
 export function gstLaunch(pipeline: string, env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<RunResult> {
-  return run('gst-launch-1.0', ['-e', ...pipeline.split(/\s+/).filter(Boolean)], { env, timeoutMs });
+  return launch(pipeline, env, timeoutMs).done;
+}
+
+/** Like gstLaunch, but the test may act on the process (its pid) while it runs. */
+export function launch(pipeline: string, env: NodeJS.ProcessEnv, timeoutMs = 90_000): { pid: number; done: Promise<RunResult> } {
+  return start('gst-launch-1.0', ['-e', ...pipeline.split(/\s+/).filter(Boolean)], { env, timeoutMs });
 }
 
 /** The acceptance pipeline: 300 frames of 640x480 H.264 at 30 fps, key frame at most every 30. */

@@ -12,14 +12,17 @@ import { postJson, startTestServer, type TestServer } from '../unit/local/helper
 const root = process.cwd();
 const built = existsSync(join(root, 'build-gst', 'libgstkvssink.so')) && existsSync(join(root, 'dist', 'worker', 'main.js'));
 
-function runPipeline(url: string, stream: string, frames: number): Promise<{ code: number | null; output: string }> {
-  const pipeline = [
+function runPipeline(url: string, stream: string, frames: number, audio = false): Promise<{ code: number | null; output: string }> {
+  const video = [
     'videotestsrc', 'is-live=true', `num-buffers=${frames}`,
     '!', 'video/x-raw,width=320,height=240,framerate=30/1',
     '!', 'x264enc', 'tune=zerolatency', 'bframes=0', 'key-int-max=30', 'speed-preset=ultrafast',
     '!', 'video/x-h264,stream-format=avc,alignment=au,profile=baseline',
-    '!', 'kvssink', `stream-name=${stream}`, 'access-key=AKIDEXAMPLE', 'secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws-region=us-west-2',
   ];
+  const sink = ['kvssink', 'name=sink', `stream-name=${stream}`, 'access-key=AKIDEXAMPLE', 'secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'aws-region=us-west-2'];
+  const pipeline = audio
+    ? [...sink, ...video, '!', 'sink.video_0', 'audiotestsrc', 'is-live=true', `num-buffers=${Math.round((frames / 30) * 47)}`, '!', 'audio/x-raw,rate=48000,channels=2', '!', 'avenc_aac', '!', 'aacparse', '!', 'audio/mpeg,stream-format=raw', '!', 'sink.audio_0']
+    : [...video, '!', ...sink];
   const env = { ...process.env, GST_PLUGIN_PATH: join(root, 'build-gst'), AWS_ENDPOINT_URL_KINESIS_VIDEO: url };
   return new Promise((resolve) => {
     const child = spawn('gst-launch-1.0', ['-e', '-m', ...pipeline], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,5 +76,20 @@ describe.skipIf(!built)('kvssink against the local endpoint', () => {
     writeFileSync(file, r.body);
     execFileSync('mkvinfo', [file]);
     expect(ffprobeFrames(file)).toBe(FRAMES);
+  });
+
+  test('accepts an audio+video stream from kvssink (two tracks in every fragment)', async () => {
+    const r = await runPipeline(t.kvs.url, 'av-from-kvssink', FRAMES, true);
+    if (r.code !== 0) throw new Error(`gst-launch-1.0 failed (${r.code}):\n${r.output.slice(-3000)}`);
+    const frags = t.kvs.getFragments('av-from-kvssink');
+    expect(t.kvs.metrics('av-from-kvssink')['PutMedia.ErrorAckCount']).toBe(0);
+    expect(frags.reduce((n, f) => n + (f.framesPerTrack[1] ?? 0), 0)).toBe(FRAMES);
+    expect(frags.every((f) => (f.framesPerTrack[2] ?? 0) > 0)).toBe(true);
+    const out = join(t.dir, 'av.mkv');
+    const gm = await postJson(t.kvs.url, '/getMedia', { StreamName: 'av-from-kvssink', StartSelector: { StartSelectorType: 'EARLIEST' } });
+    writeFileSync(out, gm.body);
+    expect(ffprobeFrames(out)).toBe(FRAMES);
+    const streams = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', out]).toString().trim().split('\n');
+    expect(streams).toEqual(['h264', 'aac']);
   });
 });

@@ -2,11 +2,10 @@
  * Bad networks and dead processes, with real pipelines: the element reports a cause and a
  * fix, never hangs, and loses nothing it could have kept.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
-import { gstEnv, h264TestSource, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY, type RunResult } from './gst.js';
+import { gstEnv, h264TestSource, launch, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY } from './gst.js';
 
 let kvs: LocalKvs;
 
@@ -27,25 +26,6 @@ function framesByTimecode(stream: string): Map<number, number> {
   const byTc = new Map<number, number>();
   for (const f of kvs.getFragments(stream)) byTc.set(f.fragmentTimecode, Math.max(byTc.get(f.fragmentTimecode) ?? 0, f.frameCount));
   return byTc;
-}
-
-/** Starts gst-launch and lets the test act on it while it runs. */
-function launch(pipeline: string, env: NodeJS.ProcessEnv, timeoutMs = 90_000): { pid: number; done: Promise<RunResult> } {
-  const child = spawn('gst-launch-1.0', ['-e', ...pipeline.split(/\s+/).filter(Boolean)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let timedOut = false;
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => {
-    clearTimeout(timer);
-    resolve({ code, signal, stdout, stderr, timedOut });
-  }));
-  return { pid: child.pid!, done };
 }
 
 function workerOf(pid: number): number | undefined {

@@ -157,4 +157,17 @@ describe('fault injection', () => {
     expect([fourth.status, fourth.headers['x-amzn-errortype']]).toEqual([400, 'ConnectionLimitExceededException']);
     expect((await Promise.all(open)).map((r) => r.status)).toEqual([200, 200, 200]);
   });
+
+  test('archived-media quotas: ListFragments spends MaxResults points, GetMediaForFragmentList one per fragment', async () => {
+    t = await startTestServer({ limits: { fragmentMetadataQuotaPerSecond: 1500, fragmentMediaQuotaPerSecond: 2 } });
+    await createStream(t.kvs, 'q');
+    await putMediaAll(t.kvs.url, mkvStream(), { streamName: 'q' });
+    expect((await postJson(t.kvs.url, '/listFragments', { StreamName: 'q' })).status).toBe(200);
+    const second = await postJson(t.kvs.url, '/listFragments', { StreamName: 'q' });
+    expect([second.status, second.headers['x-amzn-errortype']]).toEqual([400, 'ClientLimitExceededException']);
+    const numbers = t.kvs.getFragments('q').map((f) => f.fragmentNumber);
+    const three = await postJson(t.kvs.url, '/getMediaForFragmentList', { StreamName: 'q', Fragments: numbers });
+    expect([three.status, three.headers['x-amzn-errortype']]).toEqual([400, 'ClientLimitExceededException']);
+    expect((await postJson(t.kvs.url, '/getMediaForFragmentList', { StreamName: 'q', Fragments: numbers.slice(0, 2) })).status).toBe(200);
+  });
 });

@@ -352,4 +352,34 @@ describe('persistence', () => {
     expect(after[3]!.session).toBe(2);
     expect(t.kvs.metrics('keep')['PutMedia.Requests']).toBe(2);
   });
+
+  test('keepRawSessions: false leaves an empty session body file', async () => {
+    t = await startTestServer({ keepRawSessions: false });
+    await createStream(t.kvs, 'noraw');
+    await putMediaAll(t.kvs.url, mkvStream(), { streamName: 'noraw' });
+    expect(t.kvs.getFragments('noraw')).toHaveLength(3);
+    for (let i = 0; i < 100; i++) {
+      try {
+        await readFile(join(t.dir, 'streams', 'noraw', 'sessions', '1.json'));
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    expect((await readFile(join(t.dir, 'streams', 'noraw', 'sessions', '1.mkv'))).length).toBe(0);
+  });
+
+  test('a stream deleted and re-created at once under the same name starts empty and keeps its new data', async () => {
+    t = await startTestServer();
+    const arn = await createStream(t.kvs, 'again');
+    await putMediaAll(t.kvs.url, mkvStream(), { streamName: 'again' });
+    expect((await postJson(t.kvs.url, '/deleteStream', { StreamARN: arn })).status).toBe(200);
+    const arn2 = await createStream(t.kvs, 'again');
+    expect(arn2).not.toBe(arn);
+    expect(t.kvs.getFragments('again')).toEqual([]);
+    await putMediaAll(t.kvs.url, mkvStream({ clusters: clusters(2) }), { streamName: 'again' });
+    await new Promise((r) => setTimeout(r, 50));
+    await t.restart();
+    expect(t.kvs.getFragments('again')).toHaveLength(2);
+  });
 });
