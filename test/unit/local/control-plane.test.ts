@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   CreateStreamCommand,
@@ -167,7 +167,12 @@ describe('control plane with @aws-sdk/client-kinesis-video', () => {
   });
 });
 
-describe('control plane with the AWS CLI', () => {
+// scripts/setup installs Debian's awscli where the release packages it (Debian does; some
+// Ubuntu releases do not): without it there is no CLI to drive, and this says so.
+const awsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
+if (!awsCli) process.stderr.write('AWS CLI not installed: the AWS CLI tests are skipped\n');
+
+describe.skipIf(!awsCli)('control plane with the AWS CLI', () => {
   test('create, describe, list, get-data-endpoint, tag, delete; a wrong secret is rejected', async () => {
     t = await startTestServer({ activationDelayMs: 50 });
     const env = { ...process.env, AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_DEFAULT_REGION: REGION, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '' };
