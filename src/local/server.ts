@@ -24,7 +24,7 @@ import { emptyMetrics, restoreMetrics, type StreamMetrics } from './metrics.js';
 import { runPutMedia, validatePutMediaHeaders } from './put-media.js';
 import { createTokenBucket, createWindowLimiter } from './rate-limit.js';
 import { verifySigV4, type CredentialSet } from './sigv4.js';
-import { loadStreams, removeStreamDir, saveJson, saveStreamRecord, streamDir, type StreamRecord } from './store.js';
+import { loadStreams, removeStreamDir, saveJson, saveStreamRecord, streamDir, type FragmentIndexEntry, type StreamRecord } from './store.js';
 
 export type { CredentialSet } from './sigv4.js';
 export type { FaultSpec } from './faults.js';
@@ -88,21 +88,8 @@ export type LocalKvsOptions = {
   log?: LogFn;
 };
 
-export type FragmentInfo = {
-  fragmentNumber: string;
-  producerTimestampMs: number;
-  serverTimestampMs: number;
-  fragmentTimecode: number;
-  durationMs: number;
-  frameCount: number;
-  framesPerTrack: Record<number, number>;
-  sizeBytes: number;
-  /** Absolute path of the stored chunk (a playable .mkv). */
-  file: string;
-  persisted: boolean;
-  session: number;
-  metadata?: Array<[string, string]>;
-};
+/** A stored fragment as the API shows it: the index entry, with `file` made absolute. */
+export type FragmentInfo = Omit<FragmentIndexEntry, 'headerBytes' | 'tagsBytes' | 'clusterBytes'>;
 
 export type StreamSummaryInfo = {
   streamName: string;
@@ -538,18 +525,10 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
   let closed: Promise<void> | undefined;
   const toInfo = (stream: StreamState) =>
     stream.fragments.map(
-      (f): FragmentInfo => ({
-        fragmentNumber: f.fragmentNumber,
-        producerTimestampMs: f.producerTimestampMs,
-        serverTimestampMs: f.serverTimestampMs,
-        fragmentTimecode: f.fragmentTimecode,
-        durationMs: f.durationMs,
-        frameCount: f.frameCount,
+      ({ headerBytes: _h, tagsBytes: _t, clusterBytes: _c, ...f }): FragmentInfo => ({
+        ...f,
         framesPerTrack: { ...f.framesPerTrack },
-        sizeBytes: f.sizeBytes,
         file: resolvePath(stream.dir, f.file),
-        persisted: f.persisted,
-        session: f.session,
         ...(f.metadata ? { metadata: f.metadata.map(([k, v]) => [k, v] as [string, string]) } : {}),
       }),
     );
