@@ -502,10 +502,9 @@ export class KvsStream {
   /** A fragment is acknowledged (or given up): release the ring up to the oldest one still needed. */
   #completeFragment(index: number): void {
     const [fragment] = this.#fragments.splice(index, 1);
-    if (!fragment) return;
-    const oldest = this.#fragments[0];
-    const releaseTo = oldest ? Math.min(oldest.startPosition, fragment.endPosition) : fragment.endPosition;
-    if (index === 0 || !oldest) this.#release(oldest ? oldest.startPosition : releaseTo);
+    // Only the oldest fragment frees space: the ring releases in order.
+    if (!fragment || index !== 0) return;
+    this.#release(this.#fragments[0]?.startPosition ?? fragment.endPosition);
   }
 
   #release(position: number): void {
