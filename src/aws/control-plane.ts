@@ -81,6 +81,8 @@ export interface PreparedStream {
   status: StreamStatus;
   /** true when this call created the stream. */
   created: boolean;
+  /** DataRetentionInHours as described (0: no PERSISTED acks will come). */
+  retentionHours?: number;
 }
 
 export const STREAM_READY_TIMEOUT_MS = 30_000;
@@ -105,7 +107,7 @@ export async function prepareStream(opts: PrepareStreamOptions): Promise<Prepare
   const maxDelay = opts.maxPollIntervalMs ?? 2_000;
   let created = false;
 
-  const describe = async (): Promise<{ arn: string; status: StreamStatus } | 'not-found'> => {
+  const describe = async (): Promise<{ arn: string; status: StreamStatus; retentionHours?: number } | 'not-found'> => {
     try {
       const out = await client.send(new DescribeStreamCommand({ StreamName: streamName }), { abortSignal: signal });
       const info = out.StreamInfo;
@@ -115,7 +117,7 @@ export async function prepareStream(opts: PrepareStreamOptions): Promise<Prepare
           message: `DescribeStream for "${streamName}" returned no StreamARN/Status.`,
         });
       }
-      return { arn: info.StreamARN, status: info.Status as StreamStatus };
+      return { arn: info.StreamARN, status: info.Status as StreamStatus, retentionHours: info.DataRetentionInHours };
     } catch (err) {
       if (isNotFound(err)) return 'not-found';
       throw toKvs(err, 'DescribeStream', streamName, signal);
@@ -156,7 +158,7 @@ export async function prepareStream(opts: PrepareStreamOptions): Promise<Prepare
       // Eventual consistency right after CreateStream: keep polling.
       log('debug', `stream "${streamName}" not visible yet after CreateStream`);
     } else if (current.status === 'ACTIVE') {
-      return { streamArn: current.arn, status: current.status, created };
+      return { streamArn: current.arn, status: current.status, created, retentionHours: current.retentionHours };
     } else if (current.status === 'DELETING') {
       throw new KvsError({
         code: 'STREAM_DELETING', retriable: false,

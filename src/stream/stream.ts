@@ -404,9 +404,8 @@ export class KvsStream {
     this.#log('info', `stream ${prepared.created ? 'created' : 'found'}: ${prepared.streamArn}; data endpoint ${dataEndpoint}`);
     this.#report.message('kvs-stream-ready', { 'stream-name': s.streamName, 'stream-arn': prepared.streamArn,
       created: prepared.created, 'data-endpoint': dataEndpoint });
-    const retention = await describeRetention(client, s.streamName);
     return { client, endpoint: dataEndpoint, credentials: creds.provider, region,
-      releaseOn: retention === 0 ? 'RECEIVED' : 'PERSISTED' };
+      releaseOn: prepared.retentionHours === 0 ? 'RECEIVED' : 'PERSISTED' };
   }
 
   #onConnectFailed(err: unknown): void {
@@ -607,16 +606,6 @@ export function parseStreamTags(text: string | undefined): Record<string, string
     tags[m[1]!] = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
   }
   return Object.keys(tags).length > 0 ? tags : undefined;
-}
-
-async function describeRetention(client: KinesisVideoClient, streamName: string): Promise<number | undefined> {
-  const { DescribeStreamCommand } = await import('@aws-sdk/client-kinesis-video');
-  try {
-    const out = await client.send(new DescribeStreamCommand({ StreamName: streamName }));
-    return out.StreamInfo?.DataRetentionInHours;
-  } catch {
-    return undefined;
-  }
 }
 
 export function toKvsError(err: unknown): KvsError {

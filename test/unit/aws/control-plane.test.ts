@@ -8,6 +8,7 @@ import {
   prepareStream,
 } from '../../../src/aws/control-plane.js';
 import { KvsError } from '../../../src/aws/errors.js';
+import { kvsRejection } from './kvs-rejection.js';
 
 const ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:stream/cam-1/1700000000000';
 
@@ -61,21 +62,11 @@ afterAll(async () => {
 const notFound: Reply = { status: 404, errorType: 'ResourceNotFoundException', body: { message: 'The requested stream is not found or not active.' } };
 const info = (status: string): Reply => ({ status: 200, body: { StreamInfo: { StreamName: 'cam-1', StreamARN: ARN, Status: status, DataRetentionInHours: 2 } } });
 
-async function rejection(p: Promise<unknown>): Promise<KvsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KvsError) return e;
-    throw e;
-  }
-  throw new Error('did not reject');
-}
-
 describe('prepareStream', () => {
   it('returns an ACTIVE stream without creating it', async () => {
     script = () => info('ACTIVE');
     const r = await prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 });
-    expect(r).toEqual({ streamArn: ARN, status: 'ACTIVE', created: false });
+    expect(r).toEqual({ streamArn: ARN, status: 'ACTIVE', created: false, retentionHours: 2 });
     expect(calls.map((c) => c.op)).toEqual(['describeStream']);
     expect(calls[0]!.body).toEqual({ StreamName: 'cam-1' });
     expect(String(calls[0]!.headers['user-agent'])).toContain('kvssink-test/1.0');
@@ -93,7 +84,7 @@ describe('prepareStream', () => {
       client, streamName: 'cam-1', allowCreate: true, retentionHours: 24, mediaType: 'video/h264,audio/aac',
       tags: { owner: 'me', site: 'lab' }, pollIntervalMs: 1, maxPollIntervalMs: 2, log: (l, m) => logs.push(`${l}:${m}`),
     });
-    expect(r).toEqual({ streamArn: ARN, status: 'ACTIVE', created: true });
+    expect(r).toEqual({ streamArn: ARN, status: 'ACTIVE', created: true, retentionHours: 2 });
     expect(calls.map((c) => c.op)).toEqual(['describeStream', 'createStream', 'describeStream', 'describeStream', 'describeStream']);
     expect(calls[1]!.body).toEqual({ StreamName: 'cam-1', DataRetentionInHours: 24, MediaType: 'video/h264,audio/aac', Tags: { owner: 'me', site: 'lab' } });
     expect(logs.some((l) => l.startsWith('info:') && l.includes('creating'))).toBe(true);
@@ -101,7 +92,7 @@ describe('prepareStream', () => {
 
   it('fails with STREAM_NOT_FOUND telling how to fix it when creation is not allowed', async () => {
     script = () => notFound;
-    const e = await rejection(prepareStream({ client, streamName: 'cam-1', allowCreate: false, retentionHours: 2 }));
+    const e = await kvsRejection(prepareStream({ client, streamName: 'cam-1', allowCreate: false, retentionHours: 2 }));
     expect(e).toMatchObject({ code: 'STREAM_NOT_FOUND', retriable: false });
     expect(e.message).toMatch(/allow-create-stream=true/);
     expect(calls.map((c) => c.op)).toEqual(['describeStream']);
@@ -113,13 +104,13 @@ describe('prepareStream', () => {
       ? { status: 400, errorType: 'ResourceInUseException', body: { message: 'The stream is currently not available for this operation.' } }
       : describes.shift() ?? info('ACTIVE');
     const r = await prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2, pollIntervalMs: 1 });
-    expect(r).toEqual({ streamArn: ARN, status: 'ACTIVE', created: false });
+    expect(r).toEqual({ streamArn: ARN, status: 'ACTIVE', created: false, retentionHours: 2 });
     expect(calls.map((c) => c.op)).toEqual(['describeStream', 'createStream', 'describeStream']);
   });
 
   it('refuses a stream that is being deleted', async () => {
     script = () => info('DELETING');
-    const e = await rejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
+    const e = await kvsRejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
     expect(e).toMatchObject({ code: 'STREAM_DELETING', retriable: false });
   });
 
@@ -129,7 +120,7 @@ describe('prepareStream', () => {
       now += 1000;
       return info('CREATING');
     };
-    const e = await rejection(prepareStream({
+    const e = await kvsRejection(prepareStream({
       client, streamName: 'cam-1', allowCreate: true, retentionHours: 2, readyTimeoutMs: 5000, pollIntervalMs: 1, maxPollIntervalMs: 1, now: () => now,
     }));
     expect(e).toMatchObject({ code: 'STREAM_NOT_READY', retriable: true });
@@ -138,10 +129,10 @@ describe('prepareStream', () => {
 
   it('maps service errors: 401 NotAuthorized is not retriable, throttling is', async () => {
     script = () => ({ status: 401, errorType: 'NotAuthorizedException', body: { message: 'User is not authorized' } });
-    const e1 = await rejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
+    const e1 = await kvsRejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
     expect(e1).toMatchObject({ code: 'NOT_AUTHORIZED', retriable: false, httpStatus: 401, requestId: 'rid-1' });
     script = () => ({ status: 400, errorType: 'ClientLimitExceededException', body: { message: 'slow down' } });
-    const e2 = await rejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
+    const e2 = await kvsRejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
     expect(e2).toMatchObject({ code: 'CLIENT_LIMIT_EXCEEDED', retriable: true });
   });
 
@@ -151,7 +142,7 @@ describe('prepareStream', () => {
       ac.abort();
       return info('CREATING');
     };
-    const e = await rejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2, signal: ac.signal, pollIntervalMs: 10_000 }));
+    const e = await kvsRejection(prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2, signal: ac.signal, pollIntervalMs: 10_000 }));
     expect(e.code).toBe('ABORTED');
   });
 
@@ -164,7 +155,7 @@ describe('prepareStream', () => {
       region: 'us-west-2', endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1,
       credentials: async () => ({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret' }),
     });
-    const e = await rejection(prepareStream({ client: dead, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
+    const e = await kvsRejection(prepareStream({ client: dead, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
     dead.destroy();
     expect(e).toMatchObject({ code: 'NETWORK_ERROR', retriable: true });
   });
@@ -180,7 +171,7 @@ describe('getPutMediaEndpoint', () => {
 
   it('maps a missing stream to STREAM_NOT_FOUND', async () => {
     script = () => notFound;
-    const e = await rejection(getPutMediaEndpoint({ client, streamName: 'cam-1' }));
+    const e = await kvsRejection(getPutMediaEndpoint({ client, streamName: 'cam-1' }));
     expect(e).toMatchObject({ code: 'STREAM_NOT_FOUND', retriable: false });
   });
 });

@@ -8,6 +8,7 @@ import {
   resolveCredentialProvider,
 } from '../../../src/aws/credentials.js';
 import { KvsError } from '../../../src/aws/errors.js';
+import { kvsRejection } from './kvs-rejection.js';
 
 const AKID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -30,16 +31,6 @@ function thrown(fn: () => unknown): KvsError {
     throw e;
   }
   throw new Error('did not throw');
-}
-
-async function rejected(p: Promise<unknown>): Promise<KvsError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof KvsError) return e;
-    throw e;
-  }
-  throw new Error('did not reject');
 }
 
 const noChain = () => async () => {
@@ -88,7 +79,7 @@ describe('resolveCredentialProvider order', () => {
   it('falls back to the standard chain and explains every way to provide credentials when it finds none', async () => {
     const r = resolveCredentialProvider({}, {}, { chainFactory: noChain });
     expect(r.source).toBe('chain');
-    const e = await rejected(r.provider());
+    const e = await kvsRejection(r.provider());
     expect(e.code).toBe('NO_CREDENTIALS');
     for (const hint of ['access-key', 'secret-key', 'credential-path', 'AWS_ACCESS_KEY_ID', '~/.aws', 'instance role']) {
       expect(e.message).toContain(hint);
@@ -102,7 +93,7 @@ describe('resolveCredentialProvider order', () => {
 
   it('bounds the chain lookup in time', async () => {
     const r = resolveCredentialProvider({}, {}, { chainTimeoutMs: 20, chainFactory: () => () => new Promise(() => {}) });
-    const e = await rejected(r.provider());
+    const e = await kvsRejection(r.provider());
     expect(e.code).toBe('NO_CREDENTIALS');
     expect(e.message).toMatch(/did not answer within 20 ms/);
   });
@@ -163,7 +154,7 @@ describe('fileCredentialProvider', () => {
 
   it('refuses expired credentials with a retriable error that does not show the secret', async () => {
     const path = credFile(`CREDENTIALS ${AKID} 2020-01-01T00:00:00Z ${SECRET} ${TOKEN}`);
-    const e = await rejected(fileCredentialProvider(path)());
+    const e = await kvsRejection(fileCredentialProvider(path)());
     expect(e).toMatchObject({ code: 'CREDENTIALS_EXPIRED', retriable: true });
     expect(e.message).toContain('AKIA…MPLE');
     expect(e.message).not.toContain(SECRET);
@@ -171,7 +162,7 @@ describe('fileCredentialProvider', () => {
   });
 
   it('reports an unreadable file as retriable', async () => {
-    const e = await rejected(fileCredentialProvider(join(dir, 'missing'))());
+    const e = await kvsRejection(fileCredentialProvider(join(dir, 'missing'))());
     expect(e).toMatchObject({ code: 'CREDENTIAL_FILE_UNREADABLE', retriable: true });
   });
 });
