@@ -106,88 +106,70 @@ function streamFormat(s: CapsStructure, codecData: Uint8Array | undefined, packe
   return capsString(s, 'stream-format') ?? (codecData?.[0] === 1 ? packetized : 'byte-stream');
 }
 
-function h264FromCaps(s: CapsStructure, opts: TrackFromCapsOptions): TrackInfo {
-  checkAlignment(s, 'h264parse');
-  const codecData = capsBuffer(s, 'codec_data');
-  const format = streamFormat(s, codecData, 'avc');
-  const base = { contentType: CONTENT_TYPE.h264, kind: 'video' as const, codec: 'h264' as const };
-  if (format === 'avc' || format === 'avc3') {
-    if (!codecData) {
-      throw new MediaError('MISSING_CAPS_FIELD', `video/x-h264, stream-format=${format} caps carry no codec_data; put h264parse before kvssink`, MEDIA_STATUS.ANNEXB_CPD_MISSING);
-    }
-    const avcC = parseAvcC(codecData);
-    let size = capsSize(s);
-    const firstSps = avcC.sps[0];
-    if (!size && firstSps) size = parseH264Sps(firstSps);
-    if (!size) throw new MediaError('MISSING_CAPS_FIELD', 'H.264 caps give no width/height and codec_data has no SPS; put h264parse before kvssink');
-    return {
-      ...base,
-      track: videoTrack(opts, 'h264', codecData, size),
-      needsAnnexBConversion: false,
-      codecPrivatePending: false,
-    };
-  }
-  if (format !== 'byte-stream') {
-    throw new MediaError('UNSUPPORTED_CAPS', `H.264 stream-format=${format} is not supported: use avc or byte-stream`);
-  }
-  // Some encoders put Annex-B SPS/PPS in byte-stream caps; most put them only in-band.
-  let codecPrivate: Uint8Array | undefined;
-  let size = capsSize(s);
-  if (codecData && startsWithStartCode(codecData)) {
-    codecPrivate = annexBToAvcC(codecData);
-  } else if (codecData && codecData[0] === 1) {
-    codecPrivate = codecData;
-  }
-  if (codecPrivate && !size) {
-    const sps = parseAvcC(codecPrivate).sps[0];
-    if (sps) size = parseH264Sps(sps);
-  }
-  return {
-    ...base,
-    track: videoTrack(opts, 'h264', codecPrivate, size),
-    needsAnnexBConversion: true,
-    codecPrivatePending: codecPrivate === undefined || size === undefined,
-  };
+/** What differs between H.264 and H.265 when reading their caps. */
+interface VideoCodecSpec {
+  codec: 'h264' | 'h265';
+  label: string;
+  mediaType: string;
+  parser: string;
+  /** Packetized stream-formats; the first is assumed when caps omit it. */
+  packetized: readonly string[];
+  /** SPS list of a decoder configuration record (avcC / hvcC). */
+  recordSps: (record: Uint8Array) => readonly Uint8Array[];
+  parseSps: (sps: Uint8Array) => { width: number; height: number };
+  /** Decoder configuration record from Annex-B parameter sets. */
+  recordFromAnnexB: (annexB: Uint8Array) => Uint8Array;
 }
 
-function h265FromCaps(s: CapsStructure, opts: TrackFromCapsOptions): TrackInfo {
-  checkAlignment(s, 'h265parse');
+const H264: VideoCodecSpec = {
+  codec: 'h264', label: 'H.264', mediaType: 'video/x-h264', parser: 'h264parse', packetized: ['avc', 'avc3'],
+  recordSps: (r) => parseAvcC(r).sps, parseSps: parseH264Sps, recordFromAnnexB: annexBToAvcC,
+};
+
+const H265: VideoCodecSpec = {
+  codec: 'h265', label: 'H.265', mediaType: 'video/x-h265', parser: 'h265parse', packetized: ['hvc1', 'hev1'],
+  recordSps: (r) => parseHvcC(r).sps, parseSps: parseH265Sps,
+  recordFromAnnexB: (annexB) => buildHvcC(h265ParameterSetsFromAnnexB(annexB)),
+};
+
+function videoFromCaps(s: CapsStructure, opts: TrackFromCapsOptions, spec: VideoCodecSpec): TrackInfo {
+  checkAlignment(s, spec.parser);
   const codecData = capsBuffer(s, 'codec_data');
-  const format = streamFormat(s, codecData, 'hvc1');
-  const base = { contentType: CONTENT_TYPE.h265, kind: 'video' as const, codec: 'h265' as const };
-  if (format === 'hvc1' || format === 'hev1') {
+  const format = streamFormat(s, codecData, spec.packetized[0]!);
+  const base = { contentType: CONTENT_TYPE[spec.codec], kind: 'video' as const, codec: spec.codec };
+  if (spec.packetized.includes(format)) {
     if (!codecData) {
-      throw new MediaError('MISSING_CAPS_FIELD', `video/x-h265, stream-format=${format} caps carry no codec_data; put h265parse before kvssink`, MEDIA_STATUS.ANNEXB_CPD_MISSING);
+      throw new MediaError('MISSING_CAPS_FIELD', `${spec.mediaType}, stream-format=${format} caps carry no codec_data; put ${spec.parser} before kvssink`, MEDIA_STATUS.ANNEXB_CPD_MISSING);
     }
-    const hvcC = parseHvcC(codecData);
     let size = capsSize(s);
-    const firstSps = hvcC.sps[0];
-    if (!size && firstSps) size = parseH265Sps(firstSps);
-    if (!size) throw new MediaError('MISSING_CAPS_FIELD', 'H.265 caps give no width/height and codec_data has no SPS; put h265parse before kvssink');
+    const firstSps = spec.recordSps(codecData)[0];
+    if (!size && firstSps) size = spec.parseSps(firstSps);
+    if (!size) throw new MediaError('MISSING_CAPS_FIELD', `${spec.label} caps give no width/height and codec_data has no SPS; put ${spec.parser} before kvssink`);
     return {
       ...base,
-      track: videoTrack(opts, 'h265', codecData, size),
+      track: videoTrack(opts, spec.codec, codecData, size),
       needsAnnexBConversion: false,
       codecPrivatePending: false,
     };
   }
   if (format !== 'byte-stream') {
-    throw new MediaError('UNSUPPORTED_CAPS', `H.265 stream-format=${format} is not supported: use hvc1, hev1 or byte-stream`);
+    throw new MediaError('UNSUPPORTED_CAPS', `${spec.label} stream-format=${format} is not supported: use ${spec.packetized.join(', ')} or byte-stream`);
   }
+  // Some encoders put Annex-B parameter sets in byte-stream caps; most put them only in-band.
   let codecPrivate: Uint8Array | undefined;
   let size = capsSize(s);
   if (codecData && startsWithStartCode(codecData)) {
-    codecPrivate = buildHvcC(h265ParameterSetsFromAnnexB(codecData));
+    codecPrivate = spec.recordFromAnnexB(codecData);
   } else if (codecData && codecData[0] === 1) {
     codecPrivate = codecData;
   }
   if (codecPrivate && !size) {
-    const sps = parseHvcC(codecPrivate).sps[0];
-    if (sps) size = parseH265Sps(sps);
+    const sps = spec.recordSps(codecPrivate)[0];
+    if (sps) size = spec.parseSps(sps);
   }
   return {
     ...base,
-    track: videoTrack(opts, 'h265', codecPrivate, size),
+    track: videoTrack(opts, spec.codec, codecPrivate, size),
     needsAnnexBConversion: true,
     codecPrivatePending: codecPrivate === undefined || size === undefined,
   };
@@ -272,9 +254,9 @@ export function trackFromCaps(caps: string, opts: TrackFromCapsOptions): TrackIn
   const s = parseCaps(caps);
   switch (s.mediaType) {
     case 'video/x-h264':
-      return h264FromCaps(s, opts);
+      return videoFromCaps(s, opts, H264);
     case 'video/x-h265':
-      return h265FromCaps(s, opts);
+      return videoFromCaps(s, opts, H265);
     case 'audio/mpeg':
       return aacFromCaps(s, opts);
     case 'audio/x-alaw':
