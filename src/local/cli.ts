@@ -3,7 +3,7 @@
  * kvssink-local: run the local KVS-compatible endpoint, or inspect/export a data directory.
  *
  *   kvssink-local [serve] [--port 0] [--host 127.0.0.1] [--data-dir ./kvs-local-data] [--region us-west-2]
- *                 [--access-key AK --secret-key SK [--session-token T]]... [--activation-delay-ms 200]
+ *                 [--access-key AK --secret-key SK [--session-token T]]... [--activation-delay-ms 0]
  *                 [--idle-ack-interval-ms 3000] [--fault kind:key=value,...]... [--quiet]
  *   kvssink-local summary --data-dir DIR --stream NAME
  *   kvssink-local export  --data-dir DIR --stream NAME --out FILE.mkv [--start T] [--end T] [--server-time]
@@ -25,7 +25,7 @@ Options (serve):
   --region R                region required in the SigV4 scope (default us-west-2)
   --access-key AK --secret-key SK [--session-token T]
                             add a credential set (repeatable; ${DEFAULT_ACCESS_KEY_ID} is always accepted)
-  --activation-delay-ms N   CREATING -> ACTIVE delay (default 200)
+  --activation-delay-ms N   CREATING -> ACTIVE delay (default 0)
   --idle-ack-interval-ms N  IDLE ack period (default 3000)
   --public-url URL          DataEndpoint returned by GetDataEndpoint
   --fault SPEC              inject a fault, e.g. drop-connection:afterBytes=4096 (repeatable)

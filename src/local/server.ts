@@ -35,8 +35,13 @@ export const DEFAULT_ACCESS_KEY_ID = 'AKIDEXAMPLE';
 export const DEFAULT_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 export const DEFAULT_REGION = 'us-west-2';
 export const DEFAULT_ACCOUNT_ID = '123456789012';
-/** CREATING → ACTIVE (and DELETING → gone) delay: short, but long enough that a producer must wait for ACTIVE. */
-export const DEFAULT_ACTIVATION_DELAY_MS = 200;
+/**
+ * CREATING → ACTIVE (and DELETING → gone) delay. Zero by default: producers such as the official
+ * kvssink send PutMedia right after CreateStream and work against the real service on a first run,
+ * so a local endpoint must not fail them. A delay (by time, as in the service) tests producers
+ * that wait for ACTIVE.
+ */
+export const DEFAULT_ACTIVATION_DELAY_MS = 0;
 /** IDLE ack period while no data arrives. */
 export const DEFAULT_IDLE_ACK_INTERVAL_MS = 3000;
 /** "If no data is received within the 30 seconds, Kinesis Video Streams closes the request." */
@@ -63,7 +68,7 @@ export type LocalKvsOptions = {
   /** Region that must appear in the SigV4 credential scope (default us-west-2). */
   region?: string;
   accountId?: string;
-  /** CREATING → ACTIVE delay in ms (default 200; 0 = ACTIVE at once). */
+  /** CREATING → ACTIVE delay in ms (default 0 = ACTIVE at once). */
   activationDelayMs?: number;
   idleAckIntervalMs?: number;
   idleTimeoutMs?: number;
@@ -281,7 +286,12 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
     if (stream.transitionTimer) clearTimeout(stream.transitionTimer);
     const at = stream.record.transitionAtMs;
     if (at === undefined) return;
-    stream.transitionTimer = setTimeout(() => ctx.refreshStatus(stream), Math.max(0, at - ctx.now()));
+    // Timers run on the monotonic clock and may fire a little before Date.now() reaches `at`:
+    // re-arm until the transition is due, so that it happens by time alone.
+    stream.transitionTimer = setTimeout(() => {
+      ctx.refreshStatus(stream);
+      if (stream.record.transitionAtMs !== undefined && ctx.streams.get(stream.record.streamName) === stream) scheduleTransition(stream);
+    }, Math.max(1, at - ctx.now()));
     stream.transitionTimer.unref();
   }
 

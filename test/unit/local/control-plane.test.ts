@@ -46,6 +46,21 @@ async function waitActive(c: KinesisVideoClient, name: string): Promise<number> 
 }
 
 describe('control plane with @aws-sdk/client-kinesis-video', () => {
+  test('a created stream becomes ACTIVE by time alone; by default at once', async () => {
+    t = await startTestServer({ activationDelayMs: 80 });
+    const c = client(t.kvs.url);
+    await c.send(new CreateStreamCommand({ StreamName: 'timed' }));
+    // No DescribeStream in between: the transition must not wait for one.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.kvs.listStreams().find((s) => s.streamName === 'timed')?.status).toBe('ACTIVE');
+    await t.kvs.close();
+
+    t = await startTestServer({ activationDelayMs: undefined });
+    const d = client(t.kvs.url);
+    await d.send(new CreateStreamCommand({ StreamName: 'at-once' }));
+    expect((await d.send(new DescribeStreamCommand({ StreamName: 'at-once' }))).StreamInfo?.Status).toBe('ACTIVE');
+  });
+
   test('create, describe (CREATING → ACTIVE), list, get data endpoint, tags, retention, delete', async () => {
     t = await startTestServer({ activationDelayMs: 100, limits: { controlPlaneStreamTps: 1000 } });
     const c = client(t.kvs.url);
