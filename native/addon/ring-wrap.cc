@@ -2,8 +2,10 @@
 // validates arguments and shapes results; this layer only type-checks and calls C.
 
 #include <napi.h>
+#include <uv.h>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,7 +40,10 @@ Napi::Error RingError(Napi::Env env, int code, const char* what) {
   return err;
 }
 
-class WaitWorker;
+struct AddonData {
+  Napi::FunctionReference ring;
+  Napi::FunctionReference watcher;
+};
 
 class Ring : public Napi::ObjectWrap<Ring> {
  public:
@@ -56,7 +61,12 @@ class Ring : public Napi::ObjectWrap<Ring> {
             InstanceMethod<&Ring::JS_write>("write"),
             InstanceMethod<&Ring::JS_release>("release"),
             InstanceMethod<&Ring::JS_seek>("seek"),
-            InstanceMethod<&Ring::JS_waitReadable>("waitReadable"),
+            InstanceMethod<&Ring::JS_arm>("arm"),
+            InstanceMethod<&Ring::JS_disarm>("disarm"),
+            InstanceMethod<&Ring::JS_takeWakeups>("takeWakeups"),
+            InstanceMethod<&Ring::JS_readFd>("readFd"),
+            InstanceMethod<&Ring::JS_renewPeer>("renewPeer"),
+            InstanceMethod<&Ring::JS_workerState>("workerState"),
             InstanceMethod<&Ring::JS_positions>("positions"),
             InstanceMethod<&Ring::JS_close>("close"),
         });
@@ -66,20 +76,13 @@ class Ring : public Napi::ObjectWrap<Ring> {
   ~Ring() { Close(); }
 
   KvsRing* ring() const { return ring_; }
-  int cancel_read_fd() const { return cancel_fds_[0]; }
 
  private:
-  friend class WaitWorker;
-
   static Napi::Value Wrap(Napi::Env env, KvsRing* handle, KvsRingRole role) {
-    Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
-    Napi::Object obj = ctor->New({});
+    Napi::Object obj = env.GetInstanceData<struct AddonData>()->ring.New({});
     Ring* self = Ring::Unwrap(obj);
     self->ring_ = handle;
     self->role_ = role;
-    if (pipe2(self->cancel_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
-      self->cancel_fds_[0] = self->cancel_fds_[1] = -1;
-    }
     return obj;
   }
 
@@ -245,7 +248,7 @@ class Ring : public Napi::ObjectWrap<Ring> {
     const void* parts[1] = {part};
     size_t lens[1] = {len};
     int rc = kvs_ring_write(ring_, &hdr, parts, lens, len ? 1 : 0,
-                            info[8].As<Napi::Number>().Int32Value(), cancel_fds_[0]);
+                            info[8].As<Napi::Number>().Int32Value(), -1);
     return Napi::Number::New(info.Env(), rc);
   }
 
@@ -279,7 +282,42 @@ class Ring : public Napi::ObjectWrap<Ring> {
     return out;
   }
 
-  Napi::Value JS_waitReadable(const Napi::CallbackInfo& info);
+  // Waiting happens on the event loop (watchFd on readFd()), never on a thread:
+  // one worker serves many rings, more than libuv's thread pool has threads.
+  Napi::Value JS_arm(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), kvs_ring_arm_reader(ring_));
+  }
+
+  Napi::Value JS_disarm(const Napi::CallbackInfo& info) {
+    if (ring_) kvs_ring_disarm_reader(ring_);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JS_takeWakeups(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), kvs_ring_take_wakeups(ring_));
+  }
+
+  Napi::Value JS_readFd(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), kvs_ring_read_fd(ring_));
+  }
+
+  Napi::Value JS_renewPeer(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    return Napi::Number::New(info.Env(), kvs_ring_renew_peer(ring_));
+  }
+
+  // The worker's state area in the header page, kept across worker restarts.
+  Napi::Value JS_workerState(const Napi::CallbackInfo& info) {
+    if (!CheckOpen(info.Env())) return info.Env().Undefined();
+    if (state_.IsEmpty()) {
+      state_ = Napi::Persistent(Napi::ArrayBuffer::New(info.Env(), kvs_ring_worker_state(ring_),
+                                                       KVS_RING_WORKER_STATE_BYTES));
+    }
+    return state_.Value();
+  }
 
   Napi::Value JS_close(const Napi::CallbackInfo& info) {
     Close();
@@ -287,49 +325,22 @@ class Ring : public Napi::ObjectWrap<Ring> {
   }
 
   void Close() {
-    if (!region_.IsEmpty()) {
-      Napi::ArrayBuffer ab = region_.Value();
+    for (Napi::Reference<Napi::ArrayBuffer>* ref : {&region_, &state_}) {
+      if (ref->IsEmpty()) continue;
+      Napi::ArrayBuffer ab = ref->Value();
       if (!ab.IsDetached()) ab.Detach();
-      region_.Reset();
+      ref->Reset();
     }
     if (ring_ != nullptr) {
-      // A wait in flight holds the ring: wake it and let it free the ring.
-      if (waiters_ > 0) {
-        closing_ = true;
-        if (cancel_fds_[1] >= 0) {
-          const char b = 1;
-          (void)!write(cancel_fds_[1], &b, 1);
-        }
-        return;
-      }
       kvs_ring_free(ring_);
       ring_ = nullptr;
-    }
-    CloseCancel();
-  }
-
-  void CloseCancel() {
-    for (int& fd : cancel_fds_) {
-      if (fd >= 0) close(fd);
-      fd = -1;
-    }
-  }
-
-  void WaitFinished() {
-    waiters_--;
-    if (closing_ && waiters_ == 0 && ring_ != nullptr) {
-      kvs_ring_free(ring_);
-      ring_ = nullptr;
-      CloseCancel();
     }
   }
 
   KvsRing* ring_ = nullptr;
   KvsRingRole role_ = KVS_RING_ROLE_WORKER;
-  int cancel_fds_[2] = {-1, -1};
-  int waiters_ = 0;
-  bool closing_ = false;
   Napi::Reference<Napi::ArrayBuffer> region_;
+  Napi::Reference<Napi::ArrayBuffer> state_;
   Napi::Reference<Napi::Uint32Array> u32_;
   Napi::Reference<Napi::Float64Array> f64_;
   Napi::Reference<Napi::BigInt64Array> i64_;
@@ -338,58 +349,133 @@ class Ring : public Napi::ObjectWrap<Ring> {
   int64_t* i64p_ = nullptr;
 };
 
-// Blocking waits never run on the JS thread.
-class WaitWorker : public Napi::AsyncWorker {
+// watchFd(fd, callback): calls callback(events) on the event loop whenever fd is
+// readable or hung up (events: 1 readable, 2 hang-up or error). The returned object's
+// close() stops watching; the fd itself stays open (its owner closes it).
+class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
  public:
-  WaitWorker(Napi::Env env, Ring* owner, int timeout_ms, int coalesce_us)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-        ring_(owner->ring()), cancel_fd_(owner->cancel_read_fd()), timeout_ms_(timeout_ms),
-        coalesce_us_(coalesce_us) {
-    owner_ref_ = Napi::Persistent(owner->Value());
-    owner_->waiters_++;
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "FdWatcher", {InstanceMethod<&FdWatcher::JS_close>("close")});
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    rc_ = kvs_ring_wait_readable(ring_, timeout_ms_, cancel_fd_);
-    // Let a burst accumulate so JS handles many records per wake-up instead of one.
-    if (rc_ == KVS_RING_OK && coalesce_us_ > 0) usleep(static_cast<useconds_t>(coalesce_us_));
+
+  FdWatcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FdWatcher>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+      Napi::TypeError::New(env, "Expected (fd, callback)").ThrowAsJavaScriptException();
+      return;
+    }
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+      Napi::Error::New(env, "No event loop").ThrowAsJavaScriptException();
+      return;
+    }
+    env_ = env;
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    handle_ = new uv_poll_t;
+    handle_->data = this;
+    if (uv_poll_init(loop, handle_, info[0].As<Napi::Number>().Int32Value()) != 0) {
+      delete handle_;
+      handle_ = nullptr;
+      Napi::Error::New(env, "uv_poll_init failed").ThrowAsJavaScriptException();
+      return;
+    }
+    uv_poll_start(handle_, UV_READABLE | UV_DISCONNECT, OnPoll);
+    // Keeps the JS object (and so this) alive while watching.
+    self_ = Napi::Persistent(info.This().As<Napi::Object>());
   }
-  void OnOK() override {
-    owner_->WaitFinished();
-    deferred_.Resolve(Napi::Number::New(Env(), rc_));
-    owner_ref_.Reset();
-  }
+
+  ~FdWatcher() { Stop(); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  Ring* owner_;
-  Napi::ObjectReference owner_ref_;
-  KvsRing* ring_;
-  int cancel_fd_;
-  int timeout_ms_;
-  int coalesce_us_;
-  int rc_ = 0;
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<FdWatcher*>(handle->data);
+    if (self == nullptr || self->callback_.IsEmpty()) return;
+    int what = (status < 0 || (events & UV_DISCONNECT)) ? 2 : 1;
+    Napi::HandleScope scope(self->env_);
+    // MakeCallback: exceptions reach process 'uncaughtException' and microtasks
+    // (promise continuations) run before returning to the loop.
+    self->callback_.MakeCallback(self->env_.Global(), {Napi::Number::New(self->env_, what)});
+  }
+
+  void Stop() {
+    if (handle_ == nullptr) return;
+    uv_poll_stop(handle_);
+    handle_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(handle_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    handle_ = nullptr;
+    callback_.Reset();
+  }
+
+  Napi::Value JS_close(const Napi::CallbackInfo& info) {
+    Stop();
+    if (!self_.IsEmpty()) self_.Reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Env env_ = Napi::Env(nullptr);
+  uv_poll_t* handle_ = nullptr;
+  Napi::FunctionReference callback_;
+  Napi::ObjectReference self_;
 };
 
-Napi::Value Ring::JS_waitReadable(const Napi::CallbackInfo& info) {
-  if (!CheckOpen(info.Env())) return info.Env().Undefined();
-  REQUIRE_NUMBER(info, 0, "timeoutMs");
-  int coalesce_us = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-  auto* worker = new WaitWorker(info.Env(), this, info[0].As<Napi::Number>().Int32Value(), coalesce_us);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+// recvControl(fd): one message from a SOCK_SEQPACKET control socket, with the fds
+// it carries (SCM_RIGHTS). Returns { data: Buffer, fds: number[] }, null when
+// nothing is waiting, or false when the peer closed the socket.
+Napi::Value RecvControl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "Expected fd to be a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  static thread_local uint8_t data[256 * 1024];
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16)];
+  struct iovec iov = {data, sizeof data};
+  struct msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return env.Null();
+  if (n <= 0) return Napi::Boolean::New(env, false);
+  Napi::Array fds = Napi::Array::New(env);
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    const int* received = reinterpret_cast<const int*>(CMSG_DATA(c));
+    for (size_t i = 0; i < count; i++) fds.Set(fds.Length(), Napi::Number::New(env, received[i]));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("data", Napi::Buffer<uint8_t>::Copy(env, data, static_cast<size_t>(n)));
+  out.Set("fds", fds);
+  out.Set("truncated", Napi::Boolean::New(env, (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0));
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ring = Ring::Init(env);
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ring)));
+  Napi::Function watcher = FdWatcher::Init(env);
+  auto* data = new AddonData{Napi::Persistent(ring), Napi::Persistent(watcher)};
+  env.SetInstanceData(data);
   exports.Set("Ring", ring);
+  exports.Set("FdWatcher", watcher);
+  exports.Set("recvControl", Napi::Function::New(env, RecvControl));
+  exports.Set("closeFd", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    if (info.Length() > 0 && info[0].IsNumber()) close(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }));
   Napi::Object c = Napi::Object::New(env);
 #define EXPORT_CONST(name) c.Set(#name, Napi::Number::New(env, name))
   EXPORT_CONST(KVS_RING_VERSION);
   EXPORT_CONST(KVS_RING_RECORD_HEADER_BYTES);
   EXPORT_CONST(KVS_RING_HEADER_BYTES);
+  EXPORT_CONST(KVS_RING_WORKER_STATE_BYTES);
   EXPORT_CONST(KVS_RING_REC_CONFIG);
   EXPORT_CONST(KVS_RING_REC_TRACK);
   EXPORT_CONST(KVS_RING_REC_FRAME);

@@ -31,31 +31,23 @@
 #endif
 
 #include "gstkvssink.h"
+#include "gstkvsworker.h"
 
 #include <glib-unix.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#ifndef KVSSINK_NODE_EXECUTABLE
-#define KVSSINK_NODE_EXECUTABLE "node"
-#endif
-#ifndef KVSSINK_WORKER_SCRIPT
-#define KVSSINK_WORKER_SCRIPT "dist/worker/main.js"
-#endif
 #ifndef KVSSINK_VERSION
 #define KVSSINK_VERSION "0.1.0"
 #endif
 
-extern char **environ;
-
-GST_DEBUG_CATEGORY_STATIC (gst_kvs_sink_debug);
+GST_DEBUG_CATEGORY (gst_kvs_sink_debug);
 #define GST_CAT_DEFAULT gst_kvs_sink_debug
 
 /* Back-ring records are tiny; 1 MiB absorbs bursts of log lines and acks. */
@@ -405,22 +397,39 @@ write_record (GstKvsSink * self, guint16 type, guint16 track, guint32 flags,
   header.duration = duration;
   header.aux = aux;
 
-  g_mutex_lock (&self->lock);
-  ring = self->ring;
-  if (ring == NULL || self->worker_gone) {
+  for (;;) {
+    guint64 generation;
+    gint rc;
+
+    g_mutex_lock (&self->lock);
+    ring = self->ring;
+    if (ring == NULL || self->worker_gone || self->fatal) {
+      g_mutex_unlock (&self->lock);
+      return KVS_RING_E_HANGUP;
+    }
+    generation = self->link_generation;
     g_mutex_unlock (&self->lock);
-    return KVS_RING_E_HANGUP;
-  }
-  g_mutex_unlock (&self->lock);
-  /* Single writer: the forward ring may be written from several streaming threads
-   * (one per pad), so writes are serialized; the ring itself is not freed while
-   * started, and stop() joins the streaming threads first. */
-  g_mutex_lock (&self->write_lock);
-  {
-    gint rc = kvs_ring_write (ring, &header, parts, lengths, length ? 1 : 0,
+    /* Single writer: the forward ring may be written from several streaming threads
+     * (one per pad), so writes are serialized; the ring itself is not freed while
+     * started, and stop() joins the streaming threads first. */
+    g_mutex_lock (&self->write_lock);
+    rc = kvs_ring_write (ring, &header, parts, lengths, length ? 1 : 0,
         timeout_ms, self->writer_cancel[0]);
     g_mutex_unlock (&self->write_lock);
-    return rc;
+    if (rc != KVS_RING_E_HANGUP)
+      return rc;
+
+    /* The worker died while we waited for space: the reader thread attaches the
+     * ring to its successor; then the wait goes on there. */
+    g_mutex_lock (&self->lock);
+    while (self->link_generation == generation && !self->worker_gone
+        && !self->fatal && !self->flushing)
+      g_cond_wait (&self->cond, &self->lock);
+    rc = self->flushing ? KVS_RING_E_CANCELLED :
+        (self->worker_gone || self->fatal) ? KVS_RING_E_HANGUP : KVS_RING_OK;
+    g_mutex_unlock (&self->lock);
+    if (rc != KVS_RING_OK)
+      return rc;
   }
 }
 
@@ -619,27 +628,6 @@ handle_worker_record (GstKvsSink * self, const KvsRingRecord * rec)
   }
 }
 
-static gint
-reap_worker (GstKvsSink * self, gint wait_ms)
-{
-  gint status = 0;
-  gint waited = 0;
-
-  if (self->worker_pid <= 0)
-    return -1;
-  for (;;) {
-    pid_t rc = waitpid (self->worker_pid, &status, WNOHANG);
-    if (rc == self->worker_pid || (rc < 0 && errno == ECHILD)) {
-      self->worker_pid = 0;
-      return rc < 0 ? -1 : status;
-    }
-    if (waited >= wait_ms)
-      return -2;
-    g_usleep (10 * 1000);
-    waited += 10;
-  }
-}
-
 /* EOS must reach the application even when the worker cannot finish (a network that
  * stopped answering, a worker stuck retrying): after stop-stream-timeout (plus a grace
  * period for the worker to report on its own) the element posts EOS itself, with a
@@ -662,6 +650,85 @@ check_eos_deadline (GstKvsSink * self)
           "what was not acknowledged may be lost. Check the network, or raise "
           "\"stop-stream-timeout\"."), (NULL));
   post_eos (self);
+}
+
+static GString *build_config_json (GstKvsSink * self, guint restarts);
+
+/* The worker died while the stream was running: attach the ring to its successor
+ * (new wake-up sockets, the config again, the current caps). The worker resumes from
+ * the first record not yet released, i.e. the first fragment not yet persisted.
+ * Returns FALSE when the element is stopping or the worker keeps dying. */
+static gboolean
+attach_to_restarted_worker (GstKvsSink * self)
+{
+  for (;;) {
+    gchar *reason = NULL;
+    guint restarts = 0;
+    KvsWorkerWait wait;
+    gboolean stopping;
+    GError *error = NULL;
+    GString *config;
+    gint rc;
+
+    wait = kvs_worker_wait_restart (&self->worker_generation, 500, &reason,
+        &restarts);
+    g_mutex_lock (&self->lock);
+    stopping = self->stopping;
+    g_mutex_unlock (&self->lock);
+    if (stopping) {
+      g_free (reason);
+      return FALSE;
+    }
+    if (wait == KVS_WORKER_WAITING) {
+      check_eos_deadline (self);
+      continue;
+    }
+    if (wait == KVS_WORKER_FAILED) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("The kvssink worker process keeps stopping (%s; %d restarts within "
+              "%d s), so it is not restarted again: frames not yet uploaded are "
+              "lost. Run with GST_DEBUG=kvssink:5 to see its log.", reason,
+              KVS_WORKER_MAX_RESTARTS, KVS_WORKER_RESTART_WINDOW_S), (NULL));
+      g_free (reason);
+      return FALSE;
+    }
+
+    g_mutex_lock (&self->write_lock);
+    rc = kvs_ring_renew_peer (self->ring);
+    g_mutex_unlock (&self->write_lock);
+    if (rc != KVS_RING_OK) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+          ("renewing the ring for the new worker: %s: %s",
+              kvs_ring_strerror (rc), g_strerror (errno)));
+      g_free (reason);
+      return FALSE;
+    }
+    config = build_config_json (self, restarts);
+    if (!kvs_worker_attach (self->ring, config->str, &error)) {
+      /* The successor died too: wait for the next one. */
+      GST_DEBUG_OBJECT (self, "%s", error->message);
+      g_clear_error (&error);
+      kvs_ring_close_peer_fds (self->ring);
+      g_string_free (config, TRUE);
+      g_free (reason);
+      continue;
+    }
+    g_string_free (config, TRUE);
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, FAILED,
+        ("The kvssink worker process stopped unexpectedly (%s) and was "
+            "restarted (%u stop(s) in the last %d s; after %d it is not "
+            "restarted). The stream resumes from the first frame not yet "
+            "persisted.", reason, restarts, KVS_WORKER_RESTART_WINDOW_S,
+            KVS_WORKER_MAX_RESTARTS), (NULL),
+        ("code", G_TYPE_STRING, "WORKER_RESTARTED", "restarts", G_TYPE_UINT,
+            restarts, "reason", G_TYPE_STRING, reason, NULL));
+    g_free (reason);
+    g_mutex_lock (&self->lock);
+    self->link_generation++;
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+    return TRUE;
+  }
 }
 
 static gpointer
@@ -691,33 +758,22 @@ reader_thread_func (gpointer data)
     }
     if (rc == KVS_RING_E_HANGUP || rc == KVS_RING_E_SYS) {
       gboolean expected;
-      gint status;
       /* Drain whatever it wrote before going. */
       while (kvs_ring_read (self->ring, &rec) == KVS_RING_OK) {
         handle_worker_record (self, &rec);
         kvs_ring_release (self->ring, rec.next);
       }
       g_mutex_lock (&self->lock);
+      expected = self->stopping || self->fatal || self->stream_closed;
+      g_mutex_unlock (&self->lock);
+      if (!expected && attach_to_restarted_worker (self))
+        continue;
+      g_mutex_lock (&self->lock);
       self->worker_gone = TRUE;
-      expected = self->stopping || self->fatal;
+      if (!expected && !self->stopping)
+        self->fatal = TRUE;
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
-      status = reap_worker (self, 2000);
-      if (!expected) {
-        gchar *how = status >= 0 && WIFSIGNALED (status) ?
-            g_strdup_printf ("killed by signal %d", WTERMSIG (status)) :
-            status >= 0 ? g_strdup_printf ("exit status %d",
-            WEXITSTATUS (status)) : g_strdup ("exit status unknown");
-        GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-            ("The kvssink worker process stopped unexpectedly (%s); frames "
-                "not yet uploaded are lost. Run with GST_DEBUG=kvssink:5 to "
-                "see its log.", how), ("worker pid %d", (gint) self->worker_pid));
-        g_free (how);
-        g_mutex_lock (&self->lock);
-        self->fatal = TRUE;
-        g_cond_broadcast (&self->cond);
-        g_mutex_unlock (&self->lock);
-      }
       break;
     }
     /* cancelled: stop() wants us gone */
@@ -766,18 +822,41 @@ append_property_json (GstKvsSink * self, GString * json, const KvsPropRow * row)
   }
 }
 
-static GString *
-build_config_json (GstKvsSink * self)
+static void
+append_track_json (GString * json, GstPad * pad, const gchar * kind)
 {
-  GString *json = g_string_new ("{\"version\":1,\"element\":");
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+
+  g_string_append_printf (json, "{\"track\":%u,\"kind\":\"%s\",\"pad\":",
+      pad_data (pad)->track, kind);
+  json_append_string (json, GST_PAD_NAME (pad));
+  if (caps) {
+    gchar *text = gst_caps_to_string (caps);
+    g_string_append (json, ",\"caps\":");
+    json_append_string (json, text);
+    g_free (text);
+    gst_caps_unref (caps);
+  }
+  g_string_append_c (json, '}');
+}
+
+/* The config the worker gets with the ring: the properties, the tracks (with their
+ * current caps once known: a restarted worker may find the caps records released),
+ * and how many times the worker was restarted. */
+static GString *
+build_config_json (GstKvsSink * self, guint restarts)
+{
+  GString *json = g_string_new ("{\"version\":2,\"element\":");
   gchar *name = gst_object_get_name (GST_OBJECT (self));
+  GstPad *video = NULL, *audio = NULL;
   guint i;
   gboolean first = TRUE;
 
   json_append_string (json, name);
   g_free (name);
-  g_string_append_printf (json, ",\"gstreamer\":\"%u.%u.%u\",\"properties\":{",
-      GST_VERSION_MAJOR, GST_VERSION_MINOR, GST_VERSION_MICRO);
+  g_string_append_printf (json, ",\"gstreamer\":\"%u.%u.%u\",\"restarts\":%u,"
+      "\"properties\":{", GST_VERSION_MAJOR, GST_VERSION_MINOR,
+      GST_VERSION_MICRO, restarts);
   GST_OBJECT_LOCK (self);
   for (i = 0; i < G_N_ELEMENTS (kvs_prop_rows); i++) {
     if (!first)
@@ -785,100 +864,25 @@ build_config_json (GstKvsSink * self)
     first = FALSE;
     append_property_json (self, json, &kvs_prop_rows[i]);
   }
-  g_string_append (json, "},\"tracks\":[");
   if (self->video_pad)
-    g_string_append_printf (json,
-        "{\"track\":%u,\"kind\":\"video\",\"pad\":\"%s\"}",
-        pad_data (self->video_pad)->track, GST_PAD_NAME (self->video_pad));
+    video = gst_object_ref (self->video_pad);
   if (self->audio_pad)
-    g_string_append_printf (json,
-        "%s{\"track\":%u,\"kind\":\"audio\",\"pad\":\"%s\"}",
-        self->video_pad ? "," : "", pad_data (self->audio_pad)->track,
-        GST_PAD_NAME (self->audio_pad));
+    audio = gst_object_ref (self->audio_pad);
   GST_OBJECT_UNLOCK (self);
+  g_string_append (json, "},\"tracks\":[");
+  if (video)
+    append_track_json (json, video, "video");
+  if (audio) {
+    if (video)
+      g_string_append_c (json, ',');
+    append_track_json (json, audio, "audio");
+  }
   g_string_append (json, "]}");
+  if (video)
+    gst_object_unref (video);
+  if (audio)
+    gst_object_unref (audio);
   return json;
-}
-
-static gchar *
-worker_command_node (void)
-{
-  const gchar *env = g_getenv ("KVSSINK_NODE");
-  if (env && *env)
-    return g_strdup (env);
-  if (g_file_test (KVSSINK_NODE_EXECUTABLE, G_FILE_TEST_IS_EXECUTABLE))
-    return g_strdup (KVSSINK_NODE_EXECUTABLE);
-  return g_find_program_in_path ("node");
-}
-
-static gboolean
-spawn_worker (GstKvsSink * self, GError ** error)
-{
-  gchar *node = worker_command_node ();
-  const gchar *script = g_getenv ("KVSSINK_WORKER_SCRIPT");
-  gchar *argv[4];
-  gchar **envp;
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  pid_t pid;
-  gint rc;
-  gint memfd = kvs_ring_peer_memfd (self->ring);
-  gint fwd = kvs_ring_peer_forward_sock (self->ring);
-  gint back = kvs_ring_peer_back_sock (self->ring);
-
-  if (script == NULL || *script == '\0')
-    script = KVSSINK_WORKER_SCRIPT;
-  if (node == NULL) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "Node.js was not found: install Node.js 20.18 or newer, or set "
-        "KVSSINK_NODE to its path");
-    return FALSE;
-  }
-  if (!g_file_test (script, G_FILE_TEST_EXISTS)) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "The kvssink worker script %s does not exist: build kvssink "
-        "(scripts/setup) or set KVSSINK_WORKER_SCRIPT", script);
-    g_free (node);
-    return FALSE;
-  }
-
-  argv[0] = node;
-  /* Node's own warnings would land on the pipeline's stderr; the worker routes
-   * them to the kvssink debug category instead. */
-  argv[1] = (gchar *) "--no-warnings";
-  argv[2] = (gchar *) script;
-  argv[3] = NULL;
-  envp = g_get_environ ();
-  envp = g_environ_setenv (envp, "KVSSINK_RING_FDS", "3,4,5", TRUE);
-
-  posix_spawn_file_actions_init (&actions);
-  posix_spawn_file_actions_addopen (&actions, 0, "/dev/null", O_RDONLY, 0);
-  /* The sources are above 9 and close-on-exec, so only 3, 4 and 5 survive. */
-  posix_spawn_file_actions_adddup2 (&actions, memfd, 3);
-  posix_spawn_file_actions_adddup2 (&actions, fwd, 4);
-  posix_spawn_file_actions_adddup2 (&actions, back, 5);
-  posix_spawnattr_init (&attr);
-  /* Its own session: Ctrl-C in the terminal goes to gst-launch, which sends EOS;
-   * the worker must live on to upload what is buffered. */
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSID);
-  rc = posix_spawn (&pid, node, &actions, &attr, argv, envp);
-  posix_spawn_file_actions_destroy (&actions);
-  posix_spawnattr_destroy (&attr);
-  g_strfreev (envp);
-
-  if (rc != 0) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
-        "Could not start the kvssink worker (%s %s): %s", node, script,
-        g_strerror (rc));
-    g_free (node);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "worker started: pid %d (%s %s)", (gint) pid, node,
-      script);
-  g_free (node);
-  self->worker_pid = pid;
-  kvs_ring_close_peer_fds (self->ring);
-  return TRUE;
 }
 
 static void
@@ -960,22 +964,22 @@ gst_kvs_sink_start (GstKvsSink * self)
   self->dropped_frames = 0;
   self->last_drop_warning_us = 0;
 
-  /* The config is the first record: the worker reads it before anything else. */
-  config = build_config_json (self);
-  rc = write_record (self, KVS_RING_REC_CONFIG, 0, 0, -1, -1, -1, 0,
-      config->str, config->len, 0);
-  g_string_free (config, TRUE);
-  if (rc != KVS_RING_OK) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
-        ("writing the config record: %s", kvs_ring_strerror (rc)));
-    goto fail;
-  }
-
-  if (!spawn_worker (self, &error)) {
+  self->worker_generation = kvs_worker_acquire (&error);
+  if (self->worker_generation == 0) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", error->message), (NULL));
     g_clear_error (&error);
     goto fail;
   }
+  self->worker_acquired = TRUE;
+  config = build_config_json (self, 0);
+  if (!kvs_worker_attach (self->ring, config->str, &error)) {
+    /* It died already: with the peer fds closed the reader thread sees the
+     * hang-up and attaches to the successor. */
+    GST_DEBUG_OBJECT (self, "%s", error->message);
+    g_clear_error (&error);
+    kvs_ring_close_peer_fds (self->ring);
+  }
+  g_string_free (config, TRUE);
   self->started = TRUE;
   self->reader_thread = g_thread_new ("kvssink-reader", reader_thread_func,
       self);
@@ -1003,6 +1007,9 @@ fail:
   close_pipe (self->reader_cancel);
   kvs_ring_free (self->ring);
   self->ring = NULL;
+  if (self->worker_acquired)
+    kvs_worker_release ();
+  self->worker_acquired = FALSE;
   return FALSE;
 }
 
@@ -1018,6 +1025,7 @@ gst_kvs_sink_stop (GstKvsSink * self)
   /* Blocked writers give up; nothing new is accepted. */
   g_mutex_lock (&self->lock);
   self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
   finish = !self->stream_closed && !self->worker_gone && !self->fatal
       && self->worker_ready;
   g_mutex_unlock (&self->lock);
@@ -1059,20 +1067,15 @@ gst_kvs_sink_stop (GstKvsSink * self)
     self->reader_thread = NULL;
   }
 
-  /* Closing our ends tells the worker to exit; then make sure it did. */
+  /* Closing our ends tells the worker this stream is gone; the last element to
+   * stop stops the worker. */
   g_mutex_lock (&self->lock);
   kvs_ring_free (self->ring);
   self->ring = NULL;
   g_mutex_unlock (&self->lock);
-  if (self->worker_pid > 0 && reap_worker (self, 3000) == -2) {
-    GST_WARNING_OBJECT (self, "worker %d did not exit; terminating it",
-        (gint) self->worker_pid);
-    kill (self->worker_pid, SIGTERM);
-    if (reap_worker (self, 2000) == -2) {
-      kill (self->worker_pid, SIGKILL);
-      reap_worker (self, 2000);
-    }
-  }
+  if (self->worker_acquired)
+    kvs_worker_release ();
+  self->worker_acquired = FALSE;
   close_pipe (self->writer_cancel);
   close_pipe (self->reader_cancel);
   self->started = FALSE;
@@ -1095,6 +1098,7 @@ gst_kvs_sink_change_state (GstElement * element, GstStateChange transition)
       /* Wake streaming threads blocked on a full ring before the pads deactivate. */
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
+      g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
       signal_pipe (self->writer_cancel);
       break;
@@ -1310,6 +1314,7 @@ gst_kvs_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_FLUSH_START:
       g_mutex_lock (&self->lock);
       self->flushing = TRUE;
+      g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
       signal_pipe (self->writer_cancel);
       break;

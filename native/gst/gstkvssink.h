@@ -34,14 +34,16 @@ struct _GstKvsSink
   GCond cond;
   GMutex write_lock;            /* serializes writers of the forward ring (one per pad) */
   KvsRing *ring;
-  GPid worker_pid;
+  guint64 worker_generation;    /* of the worker the ring is attached to */
+  gboolean worker_acquired;     /* holds a reference on the process's worker */
+  guint64 link_generation;      /* bumps when the ring moved to a restarted worker */
   GThread *reader_thread;
   gint writer_cancel[2];        /* readable while flushing/stopping: wakes blocked writers */
   gint reader_cancel[2];        /* readable while stopping: wakes the reader thread */
   gboolean started;
   gboolean flushing;
   gboolean worker_ready;
-  gboolean worker_gone;
+  gboolean worker_gone;          /* the worker end is gone for good */
   gboolean stopping;
   gboolean fatal;               /* an error was posted; streaming returns ERROR */
   gboolean eos_sent;            /* EOS record written */

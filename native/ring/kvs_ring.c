@@ -44,8 +44,10 @@ typedef struct
 
 _Static_assert (sizeof (KvsRingRecordHeader) == KVS_RING_RECORD_HEADER_BYTES,
     "record header layout");
-_Static_assert (sizeof (KvsRingShared) <= KVS_RING_HEADER_BYTES,
-    "shared header fits its page");
+_Static_assert (sizeof (KvsRingShared) <= KVS_RING_WORKER_STATE_OFFSET,
+    "shared header leaves room for the worker state");
+_Static_assert (KVS_RING_WORKER_STATE_OFFSET + KVS_RING_WORKER_STATE_BYTES <=
+    KVS_RING_HEADER_BYTES, "worker state fits the header page");
 
 struct KvsRing
 {
@@ -346,6 +348,7 @@ kvs_ring_write (KvsRing * ring, const KvsRingRecordHeader * header,
   uint64_t capacity = ring->shared->capacity[dir];
   uint8_t *data = ring->data[dir];
   uint64_t payload = 0, size, write_pos, offset, tail, needed;
+  int wrap;
   KvsRingRecordHeader *dst;
   uint8_t *cursor;
   int deadline = timeout_ms > 0 ? monotonic_ms () + timeout_ms : 0;
@@ -362,7 +365,19 @@ kvs_ring_write (KvsRing * ring, const KvsRingRecordHeader * header,
   tail = capacity - offset;
   /* Records never wrap: when the rest of the region can't hold this one, it is
    * skipped (a pad record, or nothing if not even a header fits). */
-  needed = tail < size ? tail + size : size;
+  wrap = tail < size;
+  if (!wrap && offset >= KVS_RING_REUSE_MIN_OFFSET) {
+    /* Go back to the start as soon as the space before the oldest unreleased
+     * record holds more than everything unreleased: what is held then stays in
+     * the lowest pages, and the ring's resident memory follows what is held
+     * instead of growing to its whole capacity. */
+    uint64_t released =
+        atomic_load_explicit (&ctl->release_pos, memory_order_acquire);
+    uint64_t lap_start = write_pos - offset;
+    wrap = released >= lap_start
+        && released - lap_start >= (write_pos - released) + size;
+  }
+  needed = wrap ? tail + size : size;
 
   for (;;) {
     uint64_t released =
@@ -395,7 +410,7 @@ kvs_ring_write (KvsRing * ring, const KvsRingRecordHeader * header,
       return rc;
   }
 
-  if (tail < size) {
+  if (wrap) {
     if (tail >= KVS_RING_RECORD_HEADER_BYTES) {
       KvsRingRecordHeader *pad = (KvsRingRecordHeader *) (data + offset);
       memset (pad, 0, sizeof *pad);
@@ -465,26 +480,108 @@ kvs_ring_read (KvsRing * ring, KvsRingRecord * out)
 }
 
 int
+kvs_ring_arm_reader (KvsRing * ring)
+{
+  KvsRingControl *ctl = &ring->shared->control[read_direction (ring)];
+
+  if (atomic_load_explicit (&ctl->write_pos, memory_order_acquire) >
+      ring->read_pos)
+    return 1;
+  atomic_store (&ctl->reader_waiting, 1);
+  if (atomic_load (&ctl->write_pos) > ring->read_pos) {
+    atomic_store (&ctl->reader_waiting, 0);
+    return 1;
+  }
+  return 0;
+}
+
+void
+kvs_ring_disarm_reader (KvsRing * ring)
+{
+  atomic_store (&ring->shared->control[read_direction (ring)].reader_waiting,
+      0);
+}
+
+int
+kvs_ring_take_wakeups (KvsRing * ring)
+{
+  return drain_wakeups (ring->sock[read_direction (ring)]) == 0 ?
+      KVS_RING_OK : KVS_RING_E_HANGUP;
+}
+
+int
+kvs_ring_read_fd (const KvsRing * ring)
+{
+  return ring->sock[read_direction (ring)];
+}
+
+int
 kvs_ring_wait_readable (KvsRing * ring, int timeout_ms, int cancel_fd)
 {
   KvsRingDirection dir = read_direction (ring);
   KvsRingControl *ctl = &ring->shared->control[dir];
   int rc;
 
-  if (atomic_load_explicit (&ctl->write_pos, memory_order_acquire) >
-      ring->read_pos)
+  if (kvs_ring_arm_reader (ring))
     return KVS_RING_OK;
-  atomic_store (&ctl->reader_waiting, 1);
-  if (atomic_load (&ctl->write_pos) > ring->read_pos) {
-    atomic_store (&ctl->reader_waiting, 0);
-    return KVS_RING_OK;
-  }
   rc = wait_on (ring->sock[dir], timeout_ms, cancel_fd);
-  atomic_store (&ctl->reader_waiting, 0);
+  kvs_ring_disarm_reader (ring);
   /* Data written just before the peer exited is still readable. */
   if (atomic_load (&ctl->write_pos) > ring->read_pos)
     return KVS_RING_OK;
   return rc;
+}
+
+int
+kvs_ring_renew_peer (KvsRing * ring)
+{
+  int pair[2][2] = { {-1, -1}, {-1, -1} };
+  int d, memfd;
+
+  if (ring->role != KVS_RING_ROLE_ELEMENT)
+    return KVS_RING_E_INVALID;
+  for (d = 0; d < 2; d++) {
+    if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+            pair[d]) != 0)
+      goto sys_error;
+  }
+  memfd = fcntl (ring->memfd, F_DUPFD_CLOEXEC, 10);
+  if (memfd < 0)
+    goto sys_error;
+  kvs_ring_close_peer_fds (ring);
+  ring->peer_memfd = memfd;
+  for (d = 0; d < 2; d++) {
+    if (ring->sock[d] >= 0)
+      close (ring->sock[d]);
+    ring->sock[d] = pair[d][0];
+    ring->peer_sock[d] = fcntl (pair[d][1], F_DUPFD_CLOEXEC, 10);
+    close (pair[d][1]);
+    if (ring->peer_sock[d] < 0)
+      return KVS_RING_E_SYS;
+    /* A dead peer may have left its flag up; nobody waits on the new sockets yet. */
+    atomic_store (&ring->shared->control[d].reader_waiting, 0);
+    atomic_store (&ring->shared->control[d].writer_waiting, 0);
+  }
+  return KVS_RING_OK;
+
+sys_error:
+  {
+    int saved = errno;
+    for (d = 0; d < 2; d++) {
+      if (pair[d][0] >= 0)
+        close (pair[d][0]);
+      if (pair[d][1] >= 0)
+        close (pair[d][1]);
+    }
+    errno = saved;
+  }
+  return KVS_RING_E_SYS;
+}
+
+uint8_t *
+kvs_ring_worker_state (const KvsRing * ring)
+{
+  return (uint8_t *) ring->shared + KVS_RING_WORKER_STATE_OFFSET;
 }
 
 int

@@ -23,10 +23,16 @@ extern "C" {
 #endif
 
 #define KVS_RING_MAGIC 0x5253564bu      /* "KVSR" little endian */
-#define KVS_RING_VERSION 1u
+#define KVS_RING_VERSION 2u
 #define KVS_RING_HEADER_BYTES 4096u
 #define KVS_RING_ALIGN 8u
 #define KVS_RING_RECORD_HEADER_BYTES 48u
+/* Bytes of the header page the worker owns, kept across worker restarts. */
+#define KVS_RING_WORKER_STATE_OFFSET 1024u
+#define KVS_RING_WORKER_STATE_BYTES 1024u
+/* A writer at least this far into the region goes back to its start when the
+ * space before the oldest unreleased record can hold everything unreleased. */
+#define KVS_RING_REUSE_MIN_OFFSET (1024u * 1024u)
 
 /* Record types, element -> worker */
 #define KVS_RING_REC_PAD 0u
@@ -140,6 +146,22 @@ int kvs_ring_read (KvsRing * ring, KvsRingRecord * out);
 
 /* Waits until a record is readable (KVS_RING_OK), or timeout/hangup/cancel. */
 int kvs_ring_wait_readable (KvsRing * ring, int timeout_ms, int cancel_fd);
+
+/* Event-loop waiting, for readers that poll kvs_ring_read_fd themselves:
+ * arm_reader returns 1 when a record is readable now; otherwise it asks the
+ * writer for a wake-up and returns 0. When the fd is readable, take_wakeups
+ * consumes the wake-ups (KVS_RING_E_HANGUP once the peer is gone). */
+int kvs_ring_arm_reader (KvsRing * ring);
+void kvs_ring_disarm_reader (KvsRing * ring);
+int kvs_ring_take_wakeups (KvsRing * ring);
+int kvs_ring_read_fd (const KvsRing * ring);
+
+/* Creator: new wake-up sockets and fresh copies of the peer's fds, for a new
+ * peer process after the old one died. The content and positions stay. */
+int kvs_ring_renew_peer (KvsRing * ring);
+
+/* KVS_RING_WORKER_STATE_BYTES the worker keeps in the header page (see FORMAT.md). */
+uint8_t *kvs_ring_worker_state (const KvsRing * ring);
 
 /* Reader: frees everything before position (records before it may be overwritten). */
 int kvs_ring_release (KvsRing * ring, uint64_t position);

@@ -10,6 +10,8 @@ export interface TrackDeclaration {
   track: number;
   kind: 'video' | 'audio';
   pad: string;
+  /** The pad's current caps, when the element had them at attach time (a restarted worker). */
+  caps?: string;
 }
 
 /** Property values by name, as the element holds them (sentinels already mapped to undefined). */
@@ -128,7 +130,7 @@ export function parseConfigRecord(text: string): KvsSinkSettings {
   }
   if (typeof doc !== 'object' || doc === null) throw new SettingsError('config', 'The config record is not an object');
   const record = doc as { version?: unknown; element?: unknown; gstreamer?: unknown; properties?: unknown; tracks?: unknown };
-  if (record.version !== 1) throw new SettingsError('config', `Unsupported config record version ${String(record.version)}`);
+  if (record.version !== 2) throw new SettingsError('config', `Unsupported config record version ${String(record.version)}`);
   const props = (record.properties ?? {}) as Record<string, unknown>;
   const exact = /"file-start-time":(\d+)/.exec(text);
   if (exact && typeof props['file-start-time'] === 'number') props['file-start-time'] = exact[1];

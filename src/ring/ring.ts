@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const RING_VERSION = 1;
+export const RING_VERSION = 2;
 
 export const RecordType = {
   CONFIG: 1,
@@ -89,9 +89,25 @@ interface NativeRing {
     payload: Uint8Array | null, timeoutMs: number): number;
   release(position: number): number;
   seek(position: number): number;
-  waitReadable(timeoutMs: number, coalesceUs?: number): Promise<number>;
+  arm(): number;
+  disarm(): void;
+  takeWakeups(): number;
+  readFd(): number;
+  renewPeer(): number;
+  workerState(): ArrayBuffer;
   positions(): number[];
   close(): void;
+}
+
+export interface FdWatcher {
+  close(): void;
+}
+
+/** A message from the control socket: bytes and the fds that came with them. */
+export interface ControlMessage {
+  data: Buffer;
+  fds: number[];
+  truncated: boolean;
 }
 
 interface NativeBinding {
@@ -99,6 +115,11 @@ interface NativeBinding {
     create(forwardCapacity: number, backCapacity: number): NativeRing;
     attach(memfd: number, forwardSock: number, backSock: number, role: number): NativeRing;
   };
+  /** Calls `onEvent(1)` when fd is readable, `onEvent(2)` on hang-up, on the event loop. */
+  FdWatcher: new (fd: number, onEvent: (event: number) => void) => FdWatcher;
+  /** One message of a SOCK_SEQPACKET socket: null when none waits, false when the peer closed it. */
+  recvControl(fd: number): ControlMessage | null | false;
+  closeFd(fd: number): void;
   constants: Record<string, number>;
   strerror(code: number): string;
 }
@@ -143,6 +164,10 @@ export class Ring {
   readonly #i64 = new BigInt64Array(4);
   #region: Uint8Array;
   #closed = false;
+  #watcher: FdWatcher | undefined;
+  #hungUp = false;
+  #waiter: ((result: WaitResult) => void) | undefined;
+  #waitTimer: NodeJS.Timeout | undefined;
 
   private constructor(native: NativeRing) {
     this.#native = native;
@@ -227,18 +252,67 @@ export class Ring {
   }
 
   /**
-   * Waits (off the JS thread) until a record is readable. `coalesceUs` then waits that much
-   * longer, so a burst is handled in one go (throughput) at the cost of that latency.
+   * Waits on the event loop (no thread: one worker waits on many rings) until a record is
+   * readable. `coalesceUs` then waits that much longer, so a burst is handled in one go
+   * (throughput) at the cost of that latency.
    */
   async waitReadable(timeoutMs: number, coalesceUs = 0): Promise<WaitResult> {
-    const rc = await this.#native.waitReadable(timeoutMs, coalesceUs);
-    switch (rc) {
-      case RingCode.OK: return 'readable';
-      case RingCode.TIMEOUT: return 'timeout';
-      case RingCode.HANGUP: return 'hangup';
-      case RingCode.CANCELLED: return 'cancelled';
-      default: throw new RingError(codeName(rc), `Waiting on the ring failed: ${codeName(rc)}`);
+    if (this.#closed) return 'hangup';
+    let result: WaitResult;
+    if (this.#native.arm()) result = 'readable';
+    else if (this.#hungUp) {
+      this.#native.disarm();
+      result = 'hangup';
+    } else {
+      this.#watcher ??= new (nativeBinding().FdWatcher)(this.#native.readFd(), (event) => this.#onWake(event));
+      result = await new Promise<WaitResult>((resolve) => {
+        this.#waiter = resolve;
+        if (timeoutMs >= 0) this.#waitTimer = setTimeout(() => this.#settle('timeout'), timeoutMs);
+      });
     }
+    if (result === 'readable' && coalesceUs > 0) await new Promise((r) => setTimeout(r, Math.max(1, coalesceUs / 1000)));
+    return result;
+  }
+
+  #onWake(event: number): void {
+    if (this.#closed) return;
+    const rc = this.#native.takeWakeups();
+    if (event === 2 || rc === RingCode.HANGUP) {
+      // A hung-up socket stays readable: stop watching it.
+      this.#hungUp = true;
+      this.#watcher?.close();
+      this.#watcher = undefined;
+      this.#settle(this.#native.arm() ? 'readable' : 'hangup');
+      return;
+    }
+    this.#settle('readable');
+  }
+
+  #settle(result: WaitResult): void {
+    const waiter = this.#waiter;
+    if (!waiter) return;
+    this.#waiter = undefined;
+    if (this.#waitTimer) clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
+    if (!this.#closed) this.#native.disarm();
+    waiter(result);
+  }
+
+  /** The worker's bytes in the header page (native/ring/FORMAT.md): they outlive a worker process. */
+  workerState(): Uint8Array {
+    return new Uint8Array(this.#native.workerState());
+  }
+
+  /**
+   * Creator side: new wake-up sockets and peer fds for a new peer process (after the old
+   * one died); content and positions stay.
+   */
+  renewPeer(): void {
+    const rc = this.#native.renewPeer();
+    if (rc !== RingCode.OK) throw new RingError(codeName(rc), `Renewing the ring's peer fds failed: ${codeName(rc)}`);
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#hungUp = false;
   }
 
   positions(): { read: number; released: number; writtenForward: number; writtenBack: number;
@@ -256,6 +330,9 @@ export class Ring {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#settle('hangup');
     this.#native.close();
     this.#region = new Uint8Array(0);
   }

@@ -1,10 +1,9 @@
 /**
  * One KVS stream, driven by the records the element writes on the ring.
  *
- * The ring is the content store: the read cursor is the send cursor, frames stay in shared
- * memory (and are written to the socket by reference) until their fragment is acknowledged,
- * then the ring space is released. When a PutMedia session fails with a retriable error the
- * cursor moves back to the first unacknowledged fragment and a new session replays from there.
+ * The ring is the content store (src/store): frames stay in shared memory until their fragment
+ * is acknowledged. When a PutMedia session fails with a retriable error the store rewinds to the
+ * first unacknowledged fragment and a new session replays from there.
  */
 import { randomBytes } from 'node:crypto';
 import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
@@ -20,20 +19,10 @@ import { encodeStreamHeader } from '../mkv/mkv-writer.js';
 import { Fragmenter, type FragmenterEvent } from '../mkv/fragmenter.js';
 import { adaptFrame, completeTrackFromFrame, streamContentType, trackFromCaps, type TrackInfo } from '../media/track.js';
 import { FrameFlag, RecordType, type Ring, type RingRecord } from '../ring/ring.js';
+import { ContentStore, ResumeState } from '../store/content-store.js';
 import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
-
-/** An uploaded fragment not yet released from the ring. */
-interface InFlightFragment {
-  timecode: number;
-  /** Ring position of its first record: where a replay starts. */
-  startPosition: number;
-  /** Ring position just past its last frame so far. */
-  endPosition: number;
-  frames: number;
-  done: boolean;
-}
 
 interface Connection {
   client: KinesisVideoClient;
@@ -76,7 +65,10 @@ export class KvsStream {
   #connection: Promise<Connection> | undefined;
   #session: PutMediaSession | undefined;
   #sessionError: KvsError | undefined;
-  #fragments: InFlightFragment[] = [];
+  readonly #store: ContentStore;
+  readonly #resume: ResumeState;
+  /** How many of the timestamp base's values are saved in #resume. */
+  #savedBaseValues = 0;
   /** Frames read before every declared track had caps: sent once the header can be written. */
   #pending: RingRecord[] = [];
   #ending = false;
@@ -97,11 +89,17 @@ export class KvsStream {
     this.#report = report;
     this.#settings = settings;
     this.#log = log;
-    this.#timestamps = new TimestampMapper(settings);
+    this.#store = new ContentStore(ring);
+    this.#resume = new ResumeState(ring);
+    const restored = this.#resume.load();
+    this.#savedBaseValues = Number(restored.startNs !== undefined) + Number(restored.offsetNs !== undefined);
+    this.#timestamps = new TimestampMapper(settings, restored);
+    // A restarted worker may find the caps records released: the element sends the caps along.
+    for (const t of settings.tracks) if (t.caps) this.#onCaps(t.track, t.caps);
   }
 
   get summary(): StreamSummary {
-    return { ...this.#summary, unacknowledged: this.#fragments.length };
+    return { ...this.#summary, unacknowledged: this.#store.unacknowledged };
   }
 
   get latency(): LatencyRecorder {
@@ -149,7 +147,7 @@ export class KvsStream {
       case RecordType.FRAME:
         return this.#onFrame(rec);
       case RecordType.TRACK:
-        this.#onTrack(rec);
+        this.#onCaps(rec.track, new TextDecoder().decode(rec.payload));
         return undefined;
       case RecordType.METADATA:
         this.#onMetadata(rec);
@@ -168,32 +166,31 @@ export class KvsStream {
     }
   }
 
-  #onTrack(rec: RingRecord): void {
-    const caps = new TextDecoder().decode(rec.payload);
-    const declared = this.#settings.tracks.find((t) => t.track === rec.track);
+  #onCaps(track: number, caps: string): void {
+    const declared = this.#settings.tracks.find((t) => t.track === track);
     if (!declared) {
-      this.#log('warn', `caps for undeclared track ${rec.track}`);
+      this.#log('warn', `caps for undeclared track ${track}`);
       return;
     }
-    const existing = this.#tracks.get(rec.track);
+    const existing = this.#tracks.get(track);
     try {
       const video = declared.kind === 'video';
       const info = trackFromCaps(caps, {
-        trackNumber: rec.track,
+        trackNumber: track,
         trackName: video || this.#settings.tracks.length === 1 ? this.#settings.trackName : 'audio',
         codecIdOverride: video && this.#settings.explicitlySet.has('codec-id') ? this.#settings.codecId : undefined,
       });
       if (existing && this.#session) {
         // KVS fixes CodecPrivate per session; a change needs a new session (DASH rejects in-session changes).
         if (!sameTrack(existing, info)) {
-          this.#log('info', `track ${rec.track} caps changed: starting a new PutMedia session`);
-          this.#tracks.set(rec.track, info);
+          this.#log('info', `track ${track} caps changed: starting a new PutMedia session`);
+          this.#tracks.set(track, info);
           this.#restartSessionAtNextKeyFrame();
         }
         return;
       }
-      this.#tracks.set(rec.track, info);
-      this.#log('debug', `track ${rec.track}: ${info.track.codecId} (${info.contentType})`);
+      this.#tracks.set(track, info);
+      this.#log('debug', `track ${track}: ${info.track.codecId} (${info.contentType})`);
     } catch (err) {
       this.#failFatal({
         code: (err as { code?: string }).code ?? 'INVALID_CAPS',
@@ -262,6 +259,7 @@ export class KvsStream {
       }
       throw err;
     }
+    if (this.#savedBaseValues < 2) this.#saveTimestampBase();
     if (!this.#session) {
       const opened = await this.#openSession();
       if (!opened) return this.#requeue(rec);
@@ -275,11 +273,7 @@ export class KvsStream {
     });
     for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
     if (out.pieces.length === 0) return;
-    const fragment = this.#fragments[this.#fragments.length - 1];
-    if (fragment) {
-      fragment.frames++;
-      fragment.endPosition = rec.next;
-    }
+    this.#store.frameSent(rec.next);
     if (!session.writable) return this.#requeue(rec);
     // Registered before writing: undici may report the bytes written synchronously.
     this.#bytesQueued += out.byteLength;
@@ -299,10 +293,7 @@ export class KvsStream {
 
   #onFragmenterEvent(ev: FragmenterEvent, rec: RingRecord): void {
     if (ev.kind === 'fragment-start') {
-      const previous = this.#fragments[this.#fragments.length - 1];
-      if (previous) previous.done = true;
-      this.#fragments.push({ timecode: ev.timecode, startPosition: rec.position, endPosition: rec.position,
-        frames: 0, done: false });
+      this.#store.fragmentStarted(ev.timecode, rec.position);
       this.#summary.fragments++;
       if (ev.forced) {
         this.#warn({ code: 'NO_KEY_FRAME', message: 'No key frame for over 32 s: a fragment had to start without ' +
@@ -325,10 +316,9 @@ export class KvsStream {
       this.#pending = [];
     }
     const session = this.#session;
-    if (session && session.writable && this.#fragments.length > 0) {
+    if (session && session.writable && this.#store.unacknowledged > 0) {
       session.write(this.#ensureFragmenter().end());
-      const last = this.#fragments[this.#fragments.length - 1];
-      if (last) last.done = true;
+      this.#store.closeLast();
     }
     await this.#checkEnd();
   }
@@ -336,7 +326,7 @@ export class KvsStream {
   /** While ending: close once every fragment is acknowledged, or at stop-stream-timeout. */
   async #checkEnd(): Promise<void> {
     const waitForAcks = this.#settings.fragmentAcks && this.#session !== undefined;
-    const outstanding = waitForAcks ? this.#fragments.length : 0;
+    const outstanding = waitForAcks ? this.#store.unacknowledged : 0;
     if (outstanding > 0 && Date.now() < this.#endDeadline && !this.#sessionError) return;
     if (outstanding > 0 && !this.#sessionError) {
       this.#warn({ code: 'STOP_TIMEOUT', message: `${outstanding} fragment(s) were not acknowledged within ` +
@@ -350,7 +340,7 @@ export class KvsStream {
       const result = await Promise.race([session.closed, sleep(5000).then(() => undefined)]);
       if (!result) session.abort('the session did not close after the stream ended');
     }
-    if (!this.#settings.fragmentAcks) this.#releaseAll();
+    if (!this.#settings.fragmentAcks) this.#store.releaseAll();
     this.#closed = true;
   }
 
@@ -476,16 +466,14 @@ export class KvsStream {
     if (ack.type === 'ERROR') {
       this.#summary.errors++;
       const error = ackError(ack.errorId ?? 5000, ack.errorCode);
-      const index = this.#fragments.findIndex((f) => f.timecode === ack.fragmentTimecode);
       if (!error.recoverable && !error.retriable) {
         this.#failFatal(problemFromError(error));
         return;
       }
-      if (!error.retriable && index >= 0) {
-        // Resending this fragment cannot succeed: give it up (reported) and go on after it.
+      // Resending this fragment cannot succeed: give it up (reported) and go on after it.
+      if (!error.retriable && this.#store.giveUp(ack.fragmentTimecode)) {
         this.#warn({ ...problemFromError(error), message: `${error.message} Fragment ${ack.fragmentTimecode} ` +
           'was skipped.' });
-        this.#completeFragment(index);
       }
       this.#sessionError ??= error;
       this.#session?.abort(error);
@@ -493,27 +481,17 @@ export class KvsStream {
     }
     if (ack.type === conn.releaseOn || ack.type === 'PERSISTED') {
       if (ack.type === 'PERSISTED') this.#summary.persisted++;
-      const index = this.#fragments.findIndex((f) => f.timecode === ack.fragmentTimecode);
-      if (index >= 0 && this.#fragments[index]!.done) this.#completeFragment(index);
+      this.#store.acknowledged(ack.fragmentTimecode);
     }
   }
 
-  /** A fragment is acknowledged (or given up): release the ring up to the oldest one still needed. */
-  #completeFragment(index: number): void {
-    const [fragment] = this.#fragments.splice(index, 1);
-    // Only the oldest fragment frees space: the ring releases in order.
-    if (!fragment || index !== 0) return;
-    this.#release(this.#fragments[0]?.startPosition ?? fragment.endPosition);
-  }
-
-  #release(position: number): void {
-    const { released, read } = this.#ring.positions();
-    if (position > released && position <= read) this.#ring.release(position);
-  }
-
-  #releaseAll(): void {
-    this.#fragments = [];
-    this.#release(this.#ring.positions().read);
+  /** Saves what the timestamp mapper fixed, once, so that a restarted worker keeps the times. */
+  #saveTimestampBase(): void {
+    const base = this.#timestamps.base;
+    const values = Number(base.startNs !== undefined) + Number(base.offsetNs !== undefined);
+    if (values <= this.#savedBaseValues) return;
+    this.#resume.save(base);
+    this.#savedBaseValues = values;
   }
 
   /** After a failed session: back off, then replay from the first unacknowledged fragment. */
@@ -533,9 +511,7 @@ export class KvsStream {
     this.#warn({ ...problemFromError(error), message: `${error.message} Retrying in ${(delay / 1000).toFixed(1)} s ` +
       `(attempt ${this.#attempt}); frames are kept in the buffer meanwhile.` });
     await sleep(delay);
-    const first = this.#fragments[0];
-    if (first) this.#ring.seek(first.startPosition);
-    this.#fragments = [];
+    this.#store.rewind();
     this.#ending = false;
     this.#fragmenter?.reset();
   }
@@ -547,7 +523,7 @@ export class KvsStream {
 
   #requeue(rec: RingRecord): void {
     // The frame was not sent: read it again once the session is back.
-    this.#ring.seek(rec.position);
+    this.#store.unread(rec.position);
   }
 
   #abortSession(reason: string): void {

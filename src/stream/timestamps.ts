@@ -9,6 +9,7 @@
  * A missing PTS falls back to DTS, then to the arrival time.
  */
 import type { StreamingType } from '../config/config.js';
+import type { TimestampBase } from '../store/content-store.js';
 
 export const NS_PER_MS = 1_000_000n;
 
@@ -40,9 +41,17 @@ export class TimestampMapper {
   /** Wall-clock epoch ns of the stream start (producer start timestamp). */
   #startNs: bigint | undefined;
 
-  constructor(settings: TimestampSettings) {
+  /** `restored`: the base a previous worker fixed for this stream, so replayed frames keep their times. */
+  constructor(settings: TimestampSettings, restored: TimestampBase = {}) {
     this.#settings = settings;
     this.#scaleNs = BigInt(settings.timecodeScaleMs) * NS_PER_MS;
+    this.#startNs = restored.startNs;
+    this.#offsetNs = restored.offsetNs;
+  }
+
+  /** The values fixed so far (at the first frame), for ResumeState. */
+  get base(): TimestampBase {
+    return { startNs: this.#startNs, offsetNs: this.#offsetNs };
   }
 
   /** Epoch ms of the stream start, once the first frame fixed it. */

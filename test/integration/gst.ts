@@ -3,7 +3,7 @@
  * through the built element, and independent validators (mkvinfo, ffprobe).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,4 +107,31 @@ export async function mkvinfo(file: string): Promise<{ ok: boolean; output: stri
   const r = await run('mkvinfo', ['-v', file]);
   const output = r.stdout + r.stderr;
   return { ok: r.code === 0 && !/^Error|\(error\)/m.test(output), output };
+}
+
+/** Presentation times (ms, as ffprobe reads them) of every packet of the first video stream. */
+export async function ffprobePacketTimesMs(file: string): Promise<number[]> {
+  const r = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time',
+    '-of', 'csv=p=0', file]);
+  if (r.code !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
+  return r.stdout.trim().split('\n').filter(Boolean).map((t) => Math.round(Number(t) * 1000));
+}
+
+/** The pids of gst-launch's children that run the kvssink worker (spawned from any of its threads). */
+export function workerPids(pipelinePid: number): number[] {
+  const children: string[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pipelinePid}/task`)) {
+      children.push(...readFileSync(`/proc/${pipelinePid}/task/${task}/children`, 'utf8').trim().split(/\s+/));
+    }
+  } catch {
+    // the pipeline (or one of its threads) has just gone
+  }
+  return children.filter((child) => {
+    try {
+      return child !== '' && /worker\/main\.js|kvssink-worker/.test(readFileSync(`/proc/${child}/cmdline`, 'utf8'));
+    } catch {
+      return false;
+    }
+  }).map(Number);
 }

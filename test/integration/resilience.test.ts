@@ -2,7 +2,7 @@
  * Bad networks and dead processes, with real pipelines: the element reports a cause and a
  * fix, never hangs, and loses nothing it could have kept.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { gstEnv, h264TestSource, launch, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY } from './gst.js';
@@ -28,13 +28,6 @@ function framesByTimecode(stream: string): Map<number, number> {
   return byTc;
 }
 
-function workerOf(pid: number): number | undefined {
-  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) {
-    if (child && readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js')) return Number(child);
-  }
-  return undefined;
-}
-
 describe('resilience', () => {
   it('reconnects after the connection drops mid-stream and replays, so every frame arrives', async () => {
     kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'drop-replay', afterFragments: 3 });
@@ -48,19 +41,6 @@ describe('resilience', () => {
     const byTc = framesByTimecode('drop-replay');
     expect(byTc.size).toBe(10);
     expect([...byTc.values()].reduce((a, b) => a + b, 0)).toBe(300);
-  });
-
-  it('reports a dead worker as an error naming it, and the pipeline stops instead of hanging', async () => {
-    const live = h264TestSource(3000).replace('videotestsrc', 'videotestsrc is-live=true');
-    const { pid, done } = launch(`${live} ! ${sink('dead-worker')}`, gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
-    await kvs.waitForFragments('dead-worker', 2, 30_000);
-    const worker = workerOf(pid);
-    expect(worker).toBeDefined();
-    process.kill(worker!, 'SIGKILL');
-    const result = await done;
-    expect(result.timedOut).toBe(false);
-    expect(result.code).not.toBe(0);
-    expect(result.stdout + result.stderr).toMatch(/kvssink worker process stopped unexpectedly \(killed by signal 9\)/);
   });
 
   it('drops and reports frames when the buffer is full in realtime mode, and still finishes', async () => {

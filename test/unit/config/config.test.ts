@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigRecord, SettingsError } from '../../../src/config/config.js';
 
 function record(props: Record<string, unknown> = {}, tracks: unknown[] = [{ track: 1, kind: 'video', pad: 'video_0' }]): string {
-  return JSON.stringify({ version: 1, element: 'kvssink0', gstreamer: '1.22.0', properties: props, tracks });
+  return JSON.stringify({ version: 2, element: 'kvssink0', gstreamer: '1.22.0', properties: props, tracks });
 }
 
 describe('config record', () => {

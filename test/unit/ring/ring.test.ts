@@ -112,10 +112,18 @@ describe('ring', () => {
     // The child uses the addon directly: node 20 can't load the TypeScript wrapper.
     const addon = new URL('../../../build/Release/kvssink_ring.node', import.meta.url).pathname;
     const script = `
-      const { Ring, strerror } = require(${JSON.stringify(addon)});
+      const { Ring, FdWatcher, strerror } = require(${JSON.stringify(addon)});
       const ring = Ring.attach(3, 4, 5, 1);
       process.stdout.write('waiting\\n');
-      ring.waitReadable(-1).then((rc) => process.stdout.write(strerror(rc) + '\\n'));`;
+      if (ring.arm() === 0) {
+        const watcher = new FdWatcher(ring.readFd(), (event) => {
+          const rc = ring.takeWakeups();
+          if (event === 2 || rc !== 0) {
+            process.stdout.write(strerror(rc !== 0 ? rc : -4) + '\\n');
+            watcher.close();
+          }
+        });
+      }`;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit', memfd, fwd, back] });
     element.closePeerFds();
     let out = '';

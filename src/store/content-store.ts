@@ -1,0 +1,153 @@
+/**
+ * The content store: the forward ring, seen as the frames a stream holds until KVS has them.
+ *
+ * The ring's read cursor is the send cursor. Frames stay in shared memory (and are written to
+ * the socket by reference) until their fragment is acknowledged; then the space is released,
+ * oldest first, because the ring releases in order. After a failed session the cursor goes
+ * back to the first unacknowledged fragment. The element holds the memory, so a worker that
+ * dies loses nothing: its successor attaches, starts reading at the first unreleased record
+ * (a fragment start) and finds in the ring's worker-state area what it needs to give the
+ * replayed frames the same timestamps (see ResumeState).
+ */
+import type { Ring } from '../ring/ring.js';
+
+/** A fragment sent (or being sent) and not yet released from the ring. */
+interface HeldFragment {
+  timecode: number;
+  /** Ring position of its first record: where a replay starts. */
+  startPosition: number;
+  /** Ring position just past its last frame so far. */
+  endPosition: number;
+  frames: number;
+  /** Its last frame is sent: an ACK for it completes it. */
+  done: boolean;
+}
+
+export class ContentStore {
+  readonly #ring: Ring;
+  #fragments: HeldFragment[] = [];
+
+  constructor(ring: Ring) {
+    this.#ring = ring;
+  }
+
+  /** Fragments sent and not yet acknowledged (or given up). */
+  get unacknowledged(): number {
+    return this.#fragments.length;
+  }
+
+  /** A new fragment starts with the record at `position`; the previous one is complete. */
+  fragmentStarted(timecode: number, position: number): void {
+    this.closeLast();
+    this.#fragments.push({ timecode, startPosition: position, endPosition: position, frames: 0, done: false });
+  }
+
+  /** A frame of the newest fragment was sent; `next` is the ring position just past it. */
+  frameSent(next: number): void {
+    const fragment = this.#fragments[this.#fragments.length - 1];
+    if (!fragment) return;
+    fragment.frames++;
+    fragment.endPosition = next;
+  }
+
+  /** The newest fragment will get no more frames (a new one started, or the stream ends). */
+  closeLast(): void {
+    const last = this.#fragments[this.#fragments.length - 1];
+    if (last) last.done = true;
+  }
+
+  /** KVS has the fragment: release it (and, in order, the space before the oldest one held). */
+  acknowledged(timecode: number): void {
+    const index = this.#fragments.findIndex((f) => f.timecode === timecode);
+    if (index >= 0 && this.#fragments[index]!.done) this.#complete(index);
+  }
+
+  /** The fragment can never be accepted (a non-retriable rejection): stop holding it. */
+  giveUp(timecode: number): boolean {
+    const index = this.#fragments.findIndex((f) => f.timecode === timecode);
+    if (index < 0) return false;
+    this.#complete(index);
+    return true;
+  }
+
+  /** After a failed session: the next read is the first record of the oldest fragment held. */
+  rewind(): void {
+    const first = this.#fragments[0];
+    if (first) this.#ring.seek(first.startPosition);
+    this.#fragments = [];
+  }
+
+  /** Nothing will be acknowledged (fragment-acks off): release everything read. */
+  releaseAll(): void {
+    this.#fragments = [];
+    this.#release(this.#ring.positions().read);
+  }
+
+  /** A record was read but not sent: read it again next time. */
+  unread(position: number): void {
+    this.#ring.seek(position);
+  }
+
+  #complete(index: number): void {
+    const [fragment] = this.#fragments.splice(index, 1);
+    // Only the oldest fragment frees space: the ring releases in order.
+    if (!fragment || index !== 0) return;
+    this.#release(this.#fragments[0]?.startPosition ?? fragment.endPosition);
+  }
+
+  #release(position: number): void {
+    const { released, read } = this.#ring.positions();
+    if (position > released && position <= read) this.#ring.release(position);
+  }
+}
+
+/**
+ * What a worker keeps in the ring's worker-state area (native/ring/FORMAT.md) so that its
+ * successor maps the replayed frames to the same timestamps: the stream's start and the
+ * offset from buffer time to epoch time, both fixed at the first frame.
+ */
+export interface TimestampBase {
+  startNs?: bigint;
+  offsetNs?: bigint;
+}
+
+const STATE_MAGIC = 0x5753564bn; // "KVSW"
+const FLAG_START = 1n;
+const FLAG_OFFSET = 2n;
+
+export class ResumeState {
+  /** [magic, flags, startNs, offsetNs] as little-endian 64-bit words. */
+  readonly #words: BigInt64Array;
+
+  constructor(ring: Ring) {
+    const bytes = ring.workerState();
+    this.#words = new BigInt64Array(bytes.buffer, bytes.byteOffset, 4);
+  }
+
+  /** What a previous worker saved for this ring, if anything. */
+  load(): TimestampBase {
+    const w = this.#words;
+    if (w[0] !== STATE_MAGIC) return {};
+    const flags = w[1]!;
+    return {
+      ...(flags & FLAG_START ? { startNs: w[2]! } : {}),
+      ...(flags & FLAG_OFFSET ? { offsetNs: w[3]! } : {}),
+    };
+  }
+
+  /** Saves the values before the flags that make them valid: a worker may die at any point. */
+  save(base: TimestampBase): void {
+    const w = this.#words;
+    let flags = 0n;
+    if (base.startNs !== undefined) {
+      w[2] = base.startNs;
+      flags |= FLAG_START;
+    }
+    if (base.offsetNs !== undefined) {
+      w[3] = base.offsetNs;
+      flags |= FLAG_OFFSET;
+    }
+    w[0] = STATE_MAGIC;
+    w[1] = flags;
+  }
+}
