@@ -369,17 +369,27 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
       Napi::Error::New(env, "No event loop").ThrowAsJavaScriptException();
       return;
     }
-    env_ = env;
-    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
-    handle_ = new uv_poll_t;
-    handle_->data = this;
-    if (uv_poll_init(loop, handle_, info[0].As<Napi::Number>().Int32Value()) != 0) {
-      delete handle_;
-      handle_ = nullptr;
-      Napi::Error::New(env, "uv_poll_init failed").ThrowAsJavaScriptException();
+    // Polls a duplicate, closed only once libuv has let go of the handle: the owner may
+    // close its fd at any time, and a new fd with the same number may be watched at once.
+    int fd = fcntl(info[0].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) {
+      Napi::Error::New(env, std::string("watchFd: ") + std::strerror(errno)).ThrowAsJavaScriptException();
       return;
     }
-    uv_poll_start(handle_, UV_READABLE | UV_DISCONNECT, OnPoll);
+    env_ = env;
+    callback_ = Napi::Persistent(info[1].As<Napi::Function>());
+    handle_ = new PollHandle;
+    handle_->fd = fd;
+    handle_->poll.data = this;
+    int rc = uv_poll_init(loop, &handle_->poll, fd);
+    if (rc != 0) {
+      close(fd);
+      delete handle_;
+      handle_ = nullptr;
+      Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
+      return;
+    }
+    uv_poll_start(&handle_->poll, UV_READABLE | UV_DISCONNECT, OnPoll);
     // Keeps the JS object (and so this) alive while watching.
     self_ = Napi::Persistent(info.This().As<Napi::Object>());
   }
@@ -399,10 +409,14 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
 
   void Stop() {
     if (handle_ == nullptr) return;
-    uv_poll_stop(handle_);
-    handle_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(handle_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_poll_stop(&handle_->poll);
+    handle_->poll.data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&handle_->poll), [](uv_handle_t* h) {
+      // poll is the first member: h is the PollHandle.
+      auto* handle = reinterpret_cast<PollHandle*>(h);
+      close(handle->fd);
+      delete handle;
+    });
     handle_ = nullptr;
     callback_.Reset();
   }
@@ -413,8 +427,12 @@ class FdWatcher : public Napi::ObjectWrap<FdWatcher> {
     return info.Env().Undefined();
   }
 
+  struct PollHandle {
+    uv_poll_t poll;
+    int fd;
+  };
   Napi::Env env_ = Napi::Env(nullptr);
-  uv_poll_t* handle_ = nullptr;
+  PollHandle* handle_ = nullptr;
   Napi::FunctionReference callback_;
   Napi::ObjectReference self_;
 };

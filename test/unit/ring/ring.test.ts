@@ -137,6 +137,61 @@ describe('ring', () => {
     expect(out.trim().split('\n')).toEqual(['waiting', 'RING_PEER_GONE']);
   });
 
+  it('goes back to the start of the region once what is held fits before it', () => {
+    // 4 MiB region, 64 KiB frames: the writer may reuse its start after 1 MiB.
+    const { element, worker } = pair(4 * 1024 * 1024);
+    const payload = new Uint8Array(64 * 1024);
+    let highest = 0;
+    for (let i = 0; i < 400; i++) {
+      expect(element.write(RecordType.FRAME, { payload })).toBe(true);
+      const rec = worker.read()!;
+      highest = Math.max(highest, rec.position % (4 * 1024 * 1024));
+      // Hold the last 4 frames, as a stream holds its unacknowledged fragments.
+      if (i >= 4) worker.release(rec.position - 3 * (payload.length + 48));
+    }
+    // 400 frames (25 MiB) went through, and none was written past 1 MiB + 2 x what is held.
+    expect(highest).toBeLessThan(1024 * 1024 + 2 * 5 * (64 * 1024 + 48));
+  });
+
+  it('keeps content and positions when the element renews the peer fds for a new worker', async () => {
+    const element = Ring.create(64 * 1024, 16 * 1024);
+    opened.push(element);
+    const addon = new URL('../../../build/Release/kvssink_ring.node', import.meta.url).pathname;
+    // A worker in another process; fds 3, 4, 5 as the element hands them over.
+    const worker = (script: string): { out: Promise<string>; kill: () => void; exited: Promise<unknown> } => {
+      const [memfd, fwd, back] = element.peerFds();
+      const child = spawn(process.execPath, ['-e', `const { Ring } = require(${JSON.stringify(addon)});
+        const ring = Ring.attach(3, 4, 5, 1);
+        const u32 = new Uint32Array(5), f64 = new Float64Array(2), i64 = new BigInt64Array(4);
+        ring.setReadViews(u32, f64, i64);
+        const state = new Uint8Array(ring.workerState());
+        const region = new Uint8Array(ring.readRegion());
+        ${script}`], { stdio: ['ignore', 'pipe', 'inherit', memfd, fwd, back] });
+      element.closePeerFds();
+      let text = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (text += d));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      return { out: exited.then(() => text), kill: () => child.kill('SIGKILL'), exited };
+    };
+    element.write(RecordType.FRAME, { payload: new Uint8Array([1]) });
+    element.write(RecordType.FRAME, { payload: new Uint8Array([2]) });
+    // The first reads both, releases only the first, notes something, and is killed.
+    const first = worker(`ring.read(); ring.release(f64[1]); ring.read(); state[0] = 42;
+      process.stdout.write('held'); setInterval(() => {}, 1000);`);
+    await new Promise((r) => setTimeout(r, 300));
+    first.kill();
+    await first.exited;
+    expect(await element.waitReadable(2000)).toBe('hangup');
+
+    element.renewPeer();
+    const second = worker(`const rc = ring.read();
+      process.stdout.write(JSON.stringify({ rc, payload: region[u32[4]], state: state[0] }));
+      ring.write(64, 0, 0, -1n, -1n, -1n, 0n, null, 1000);`);
+    expect(JSON.parse(await second.out)).toEqual({ rc: 0, payload: 2, state: 42 });
+    expect(await element.waitReadable(2000)).toBe('readable');
+    expect(element.read()!.type).toBe(RecordType.READY);
+  });
+
   it('detaches payload views on close', () => {
     const { element, worker } = pair();
     element.write(RecordType.FRAME, { payload: new Uint8Array(8).fill(7) });
