@@ -51,6 +51,8 @@ const MAX_BACKOFF_MS = 10_000;
 /** Offline: after a wake-up, wait this long (µs) for more records before handling them. */
 const OFFLINE_COALESCE_US = 1000;
 const IDLE_TICK_MS = 200;
+/** Records handled in a row before yielding the event loop to the worker's other streams. */
+const YIELD_EVERY_RECORDS = 64;
 const WARNING_INTERVAL_MS = 5_000;
 
 export class KvsStream {
@@ -108,6 +110,7 @@ export class KvsStream {
 
   /** Reads and handles records until the stream is closed, failed, or the element went away. */
   async run(): Promise<'closed' | 'failed' | 'element-gone'> {
+    let burst = 0;
     for (;;) {
       if (this.#fatal) return 'failed';
       if (this.#closed) return 'closed';
@@ -116,8 +119,14 @@ export class KvsStream {
       if (rec) {
         const pending = this.#handle(rec);
         if (pending) await pending;
+        // The worker's other streams share this thread: a long backlog yields to them now and then.
+        if (++burst >= YIELD_EVERY_RECORDS) {
+          burst = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         continue;
       }
+      burst = 0;
       if (this.#ending) {
         await this.#checkEnd();
         if (this.#closed || this.#fatal) continue;

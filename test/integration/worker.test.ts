@@ -95,6 +95,22 @@ describe('a worker that dies', () => {
     expect(kvs.metrics('killed-once').ErrorAcks).toEqual({});
   });
 
+  it('keeps an offline pipeline waiting (not failing) while it restarts, and nothing is lost', async () => {
+    // A slow uplink and a 1 MB store: the pipeline is blocked on a full ring when the worker dies.
+    kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'killed-offline', bytesPerSecond: 400_000, times: 0 });
+    const { pid, done } = launch(`${source(300, { size: '640x360' })} ! ${sink('killed-offline', 'streaming-type=offline storage-size=1')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
+    await kvs.waitForFragments('killed-offline', 2, 30_000);
+    const [worker] = workerPids(pid);
+    expect(worker).toBeDefined();
+    process.kill(worker!, 'SIGKILL');
+    const result = await done;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/worker process stopped unexpectedly \(killed by signal 9\) and was restarted/);
+    expect(result.stdout).not.toMatch(/dropping frames/);
+    expect((await distinctFrameTimes('killed-offline')).distinct).toBe(300);
+  });
+
   it('ends in a clear error, without hanging, when it keeps dying', async () => {
     const { pid, done } = launch(`${source(3000, { live: true })} ! ${sink('killed-always')}`,
       gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
