@@ -70,7 +70,8 @@ typedef struct
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
-    GST_STATIC_CAPS ("video/x-h264, stream-format = (string) avc, "
+    GST_STATIC_CAPS ("video/x-h264, "
+        "stream-format = (string) { avc, avc3, byte-stream }, "
         "alignment = (string) au, width = (int) [ 16, MAX ], "
         "height = (int) [ 16, MAX ]; "
         "video/x-h265, alignment = (string) au, width = (int) [ 16, MAX ], "

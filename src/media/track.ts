@@ -303,6 +303,20 @@ export function completeTrackFromFrame(info: TrackInfo, frame: Uint8Array): Trac
 }
 
 /**
+ * For Annex-B tracks: the track as the in-band parameter sets of this key frame describe it, when
+ * they differ from its CodecPrivate (an encoder reconfigured mid-stream, e.g. a new resolution);
+ * null when the frame carries none or the same ones. The caller starts a new PutMedia session,
+ * since KVS fixes CodecPrivate per session, as for a caps change.
+ */
+export function trackChangedInBand(info: TrackInfo, frame: Uint8Array): TrackInfo | null {
+  if (!info.needsAnnexBConversion || info.codecPrivatePending || !info.track.codecPrivate) return null;
+  const fresh = completeTrackFromFrame({ ...info, track: { ...info.track, codecPrivate: undefined,
+    ...(info.track.video ? { video: undefined } : {}) }, codecPrivatePending: true }, frame);
+  if (!fresh?.track.codecPrivate || Buffer.compare(fresh.track.codecPrivate, info.track.codecPrivate) === 0) return null;
+  return fresh;
+}
+
+/**
  * Adapts one frame for the MKV writer: Annex-B frames become 4-byte length-prefixed NAL units as
  * zero-copy pieces; other frames pass through. Feed the result to the fragmenter's `payload`.
  */

@@ -17,7 +17,7 @@ import { openPutMedia, type PutMediaResult, type PutMediaSession } from '../aws/
 import type { FragmentAck } from '../aws/ack.js';
 import { encodeStreamHeader } from '../mkv/mkv-writer.js';
 import { Fragmenter, type FragmenterEvent } from '../mkv/fragmenter.js';
-import { adaptFrame, completeTrackFromFrame, streamContentType, trackFromCaps, type TrackInfo } from '../media/track.js';
+import { adaptFrame, completeTrackFromFrame, streamContentType, trackChangedInBand, trackFromCaps, type TrackInfo } from '../media/track.js';
 import { FrameFlag, RecordType, type Ring, type RingRecord } from '../ring/ring.js';
 import { ContentStore, ResumeState } from '../store/content-store.js';
 import type { Problem, Reporter } from '../worker/report.js';
@@ -256,6 +256,14 @@ export class KvsStream {
       }
       info = completed;
       this.#tracks.set(rec.track, info);
+    } else if (info.needsAnnexBConversion && (rec.flags & FrameFlag.KEY) !== 0) {
+      const changed = trackChangedInBand(info, rec.payload);
+      if (changed) {
+        this.#log('info', `track ${rec.track}: new in-band parameter sets at a key frame: starting a new PutMedia session`);
+        info = changed;
+        this.#tracks.set(rec.track, info);
+        if (this.#session) this.#restartSessionAtNextKeyFrame();
+      }
     }
     const arrivalEpochNs = this.#arrivalEpochNs(rec.aux);
     let epochNs: bigint;

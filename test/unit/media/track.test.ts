@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MediaError } from '../../../src/media/errors.js';
-import { adaptFrame, completeTrackFromFrame, streamContentType, trackFromCaps } from '../../../src/media/track.js';
+import { adaptFrame, completeTrackFromFrame, streamContentType, trackChangedInBand, trackFromCaps } from '../../../src/media/track.js';
 import { hex, toHex } from '../mkv/hex.js';
 import { GST_CODEC_DATA, fixture } from './fixtures.js';
 
@@ -41,6 +41,19 @@ describe('trackFromCaps: H.264', () => {
     expect(done).toMatchObject({ codecPrivatePending: false, track: { video: { pixelWidth: 330, pixelHeight: 250 } } });
     expect(toHex(done?.track.codecPrivate as Uint8Array)).toBe(H264_HIGH);
     expect(completeTrackFromFrame(done!, hex('00'))).toBe(done); // already complete
+  });
+
+  it('for byte-stream, notices new in-band parameter sets at a key frame (a new resolution)', () => {
+    const t = trackFromCaps('video/x-h264, stream-format=(string)byte-stream, alignment=(string)au', OPTS);
+    const small = completeTrackFromFrame(t, fixture('h264-baseline-160x120.h264'))!;
+    expect(trackChangedInBand(small, fixture('h264-baseline-160x120.h264'))).toBeNull(); // the same sets again
+    expect(trackChangedInBand(small, hex('00000001 41e0'))).toBeNull(); // none in this frame
+    const big = trackChangedInBand(small, fixture('h264-high-330x250.h264'));
+    expect(big?.track.video).toEqual({ pixelWidth: 330, pixelHeight: 250 });
+    expect(toHex(big?.track.codecPrivate as Uint8Array)).toBe(H264_HIGH);
+    // Packetized input carries its parameter sets in the caps, not in-band.
+    expect(trackChangedInBand(trackFromCaps(`video/x-h264, stream-format=(string)avc, alignment=(string)au, codec_data=(buffer)${H264_HIGH}`, OPTS),
+      fixture('h264-baseline-160x120.h264'))).toBeNull();
   });
 
   it('keeps the caps size for byte-stream and defaults to byte-stream without stream-format', () => {
