@@ -15,12 +15,12 @@ function defaultAsInspectShowsIt(p: (typeof PROPERTIES)[number]): string | undef
 }
 
 describe('gst-inspect-1.0 kvssink', () => {
-  it('lists the request pad templates with the official caps', async () => {
+  it('lists the request pad templates with the official caps, plus H.264 byte-stream and avc3', async () => {
     const r = await run('gst-inspect-1.0', ['kvssink'], { env: gstEnv() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/SINK template: 'video_%u'\s+Availability: On request/);
     expect(r.stdout).toMatch(/SINK template: 'audio_%u'\s+Availability: On request/);
-    for (const caps of ['video/x-h264', 'stream-format: avc', 'alignment: au', 'video/x-h265', 'audio/mpeg',
+    for (const caps of ['video/x-h264', 'stream-format: { (string)avc, (string)avc3, (string)byte-stream }', 'alignment: au', 'video/x-h265', 'audio/mpeg',
       'mpegversion: { (int)2, (int)4 }', 'stream-format: raw', 'audio/x-alaw', 'audio/x-mulaw']) {
       expect(r.stdout).toContain(caps);
     }
