@@ -25,10 +25,13 @@ interface HeldFragment {
 
 export class ContentStore {
   readonly #ring: Ring;
+  readonly #oldestUnsent: () => number | undefined;
   #fragments: HeldFragment[] = [];
 
-  constructor(ring: Ring) {
+  /** `oldestUnsent`: the lowest ring position of a frame read but not sent yet (never released). */
+  constructor(ring: Ring, oldestUnsent: () => number | undefined = () => undefined) {
     this.#ring = ring;
+    this.#oldestUnsent = oldestUnsent;
   }
 
   /** Fragments sent and not yet acknowledged (or given up). */
@@ -47,7 +50,8 @@ export class ContentStore {
     const fragment = this.#fragments[this.#fragments.length - 1];
     if (!fragment) return;
     fragment.frames++;
-    fragment.endPosition = next;
+    // Frames of several tracks may leave the ring out of order.
+    if (next > fragment.endPosition) fragment.endPosition = next;
   }
 
   /** The newest fragment will get no more frames (a new one started, or the stream ends). */
@@ -70,11 +74,12 @@ export class ContentStore {
     return true;
   }
 
-  /** After a failed session: the next read is the first record of the oldest fragment held. */
-  rewind(): void {
+  /** After a failed session: the next read is the first record of the oldest fragment held (false: none). */
+  rewind(): boolean {
     const first = this.#fragments[0];
     if (first) this.#ring.seek(first.startPosition);
     this.#fragments = [];
+    return first !== undefined;
   }
 
   /** Nothing will be acknowledged (fragment-acks off): release everything read. */
@@ -96,6 +101,8 @@ export class ContentStore {
   }
 
   #release(position: number): void {
+    const unsent = this.#oldestUnsent();
+    if (unsent !== undefined && unsent < position) position = unsent;
     const { released, read } = this.#ring.positions();
     if (position > released && position <= read) this.#ring.release(position);
   }

@@ -23,6 +23,18 @@ import { ContentStore, ResumeState } from '../store/content-store.js';
 import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
+import { Interleaver } from './interleaver.js';
+
+/** A frame with its timecode, between the ring and the fragmenter. */
+interface PendingFrame {
+  track: number;
+  tc: number;
+  position: number;
+  rec: RingRecord;
+  info: TrackInfo;
+}
+
+const NO_FRAMES: readonly PendingFrame[] = [];
 
 interface Connection {
   client: KinesisVideoClient;
@@ -51,6 +63,11 @@ const MAX_BACKOFF_MS = 10_000;
 /** Offline: after a wake-up, wait this long (µs) for more records before handling them. */
 const OFFLINE_COALESCE_US = 1000;
 const IDLE_TICK_MS = 200;
+/**
+ * How far (media time) one track may run ahead while the interleaver waits for another: more
+ * than the latency of a camera's encoder (a few hundred ms), less than a fragment.
+ */
+const INTERLEAVE_MAX_WAIT_MS = 1500;
 /** Records handled in a row before yielding the event loop to the worker's other streams. */
 const YIELD_EVERY_RECORDS = 64;
 const WARNING_INTERVAL_MS = 5_000;
@@ -71,6 +88,14 @@ export class KvsStream {
   readonly #resume: ResumeState;
   /** How many of the timestamp base's values are saved in #resume. */
   #savedBaseValues = 0;
+  /** Orders the frames of an audio+video stream by timestamp; none for a single track. */
+  #interleaver: Interleaver<PendingFrame> | undefined;
+  #videoTrack: number | undefined;
+  /** Timecode of the open fragment. */
+  #clusterTc: number | undefined;
+  /** Records before this ring position are being read again for a replay. */
+  #replayUntil = 0;
+  #warnedUntimestamped = false;
   /** Frames read before every declared track had caps: sent once the header can be written. */
   #pending: RingRecord[] = [];
   #ending = false;
@@ -91,11 +116,16 @@ export class KvsStream {
     this.#report = report;
     this.#settings = settings;
     this.#log = log;
-    this.#store = new ContentStore(ring);
+    this.#store = new ContentStore(ring, () => this.#interleaver?.oldestPosition());
     this.#resume = new ResumeState(ring);
     const restored = this.#resume.load();
     this.#savedBaseValues = Number(restored.startNs !== undefined) + Number(restored.offsetNs !== undefined);
     this.#timestamps = new TimestampMapper(settings, restored);
+    this.#videoTrack = settings.tracks.find((t) => t.kind === 'video')?.track;
+    if (settings.tracks.length > 1) {
+      this.#interleaver = new Interleaver(settings.tracks.map((t) => t.track),
+        Math.round(INTERLEAVE_MAX_WAIT_MS / settings.timecodeScaleMs));
+    }
     // A restarted worker may find the caps records released: the element sends the caps along.
     for (const t of settings.tracks) if (t.caps) this.#onCaps(t.track, t.caps);
   }
@@ -251,7 +281,7 @@ export class KvsStream {
     if (info.codecPrivatePending) {
       const completed = completeTrackFromFrame(info, rec.payload);
       if (!completed) {
-        this.#countDrop('waiting for in-band codec parameters (SPS/PPS)');
+        this.#countDrop('waiting for in-band codec parameters (SPS/PPS)', rec);
         return;
       }
       info = completed;
@@ -268,7 +298,7 @@ export class KvsStream {
     const arrivalEpochNs = this.#arrivalEpochNs(rec.aux);
     let epochNs: bigint;
     try {
-      epochNs = this.#timestamps.epochNs(rec.pts, rec.dts, arrivalEpochNs);
+      epochNs = this.#timestamps.epochNs(rec.pts, rec.dts, arrivalEpochNs, rec.track);
     } catch (err) {
       if (err instanceof TimestampError) {
         this.#failFatal({ code: 'INVALID_TIMESTAMP', message: err.message, domain: 'stream', gstCode: 'format' });
@@ -277,21 +307,53 @@ export class KvsStream {
       throw err;
     }
     if (this.#savedBaseValues < 2) this.#saveTimestampBase();
+    if (this.#timestamps.untimestampedFrames > 0 && !this.#warnedUntimestamped) {
+      this.#warnedUntimestamped = true;
+      this.#warn({ code: 'NO_TIMESTAMPS', message: 'Buffers arrive without timestamps (no PTS or DTS): kvssink ' +
+        'stamps them with the time they reached it, strictly increasing per track. Timestamp them upstream ' +
+        '(e.g. do-timestamp=true on the source) for accurate times.', domain: 'stream', gstCode: 'format' });
+    }
+    const frame: PendingFrame = {
+      track: rec.track, tc: this.#timestamps.toTimecode(epochNs), position: rec.position, rec, info,
+    };
+    if (!this.#interleaver) {
+      await this.#writeFrame(frame, NO_FRAMES);
+      return;
+    }
+    const ready = this.#interleaver.push(frame);
+    for (let i = 0; i < ready.length; i++) {
+      if (!(await this.#writeFrame(ready[i]!, ready.slice(i + 1)))) return;
+    }
+  }
+
+  /**
+   * Writes one frame (in timestamp order) to the session. Returns false when it could not: the
+   * frame, the rest of its batch and whatever the interleaver holds are read again later.
+   */
+  async #writeFrame(frame: PendingFrame, rest: readonly PendingFrame[]): Promise<boolean> {
+    const { rec, info } = frame;
     if (!this.#session) {
       const opened = await this.#openSession();
-      if (!opened) return this.#requeue(rec);
+      if (!opened) return this.#requeue(frame, rest);
     }
     const session = this.#session!;
     const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
-    const ptsTc = this.#timestamps.toTimecode(epochNs);
+    if (this.#interleaver && this.#clusterTc !== undefined && frame.tc < this.#clusterTc && !keyframe &&
+      rec.track !== this.#videoTrack) {
+      // It waited past the interleaver's bound and a later fragment has started: it cannot go
+      // into a closed fragment, and the open one must not start before it.
+      this.#countDrop('it arrived after a later fragment had started (its track lagged more than ' +
+        `${INTERLEAVE_MAX_WAIT_MS} ms behind the others)`, rec);
+      return true;
+    }
     const out = this.#ensureFragmenter().push({
-      track: rec.track, ptsTc, dtsTc: ptsTc, durationTc: this.#timestamps.durationTimecode(rec.duration),
+      track: rec.track, ptsTc: frame.tc, dtsTc: frame.tc, durationTc: this.#timestamps.durationTimecode(rec.duration),
       keyframe, payload: adaptFrame(info, rec.payload),
     });
     for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
-    if (out.pieces.length === 0) return;
+    if (out.pieces.length === 0) return true;
+    if (!session.writable) return this.#requeue(frame, rest);
     this.#store.frameSent(rec.next);
-    if (!session.writable) return this.#requeue(rec);
     // Registered before writing: undici may report the bytes written synchronously.
     this.#bytesQueued += out.byteLength;
     this.#latency.frameQueued(this.#bytesQueued, rec.aux);
@@ -306,11 +368,16 @@ export class KvsStream {
         // The session ended; its `closed` handler records why and the loop recovers.
       }
     }
+    return true;
   }
 
   #onFragmenterEvent(ev: FragmenterEvent, rec: RingRecord): void {
     if (ev.kind === 'fragment-start') {
-      this.#store.fragmentStarted(ev.timecode, rec.position);
+      // A replay of this fragment starts at its key frame, or at an older frame the interleaver
+      // still holds (audio that arrived before the key frame but belongs after it).
+      const held = this.#interleaver?.oldestPosition();
+      this.#store.fragmentStarted(ev.timecode, held !== undefined && held < rec.position ? held : rec.position);
+      this.#clusterTc = ev.timecode;
       this.#summary.fragments++;
       if (ev.forced) {
         this.#warn({ code: 'NO_KEY_FRAME', message: 'No key frame for over 32 s: a fragment had to start without ' +
@@ -318,7 +385,7 @@ export class KvsStream {
           domain: 'stream', gstCode: 'format' });
       }
     } else {
-      this.#countDrop(ev.reason === 'awaiting-key-frame' ? 'waiting for the first key frame' : ev.reason);
+      this.#countDrop(ev.reason === 'awaiting-key-frame' ? 'waiting for the first key frame' : ev.reason, rec);
     }
   }
 
@@ -331,6 +398,12 @@ export class KvsStream {
       this.#warn({ code: 'MISSING_CAPS', message: 'The stream ended before every pad received caps: ' +
         `${this.#pending.length} frames could not be sent.`, domain: 'stream', gstCode: 'format' });
       this.#pending = [];
+    }
+    if (this.#interleaver && this.#interleaver.size > 0) {
+      const held = this.#interleaver.drain();
+      for (let i = 0; i < held.length; i++) {
+        if (!(await this.#writeFrame(held[i]!, held.slice(i + 1)))) break;
+      }
     }
     const session = this.#session;
     if (session && session.writable && this.#store.unacknowledged > 0) {
@@ -528,7 +601,11 @@ export class KvsStream {
     this.#warn({ ...problemFromError(error), message: `${error.message} Retrying in ${(delay / 1000).toFixed(1)} s ` +
       `(attempt ${this.#attempt}); frames are kept in the buffer meanwhile.` });
     await sleep(delay);
-    this.#store.rewind();
+    const held = this.#interleaver?.oldestPosition();
+    this.#interleaver?.clear();
+    this.#replayUntil = this.#ring.positions().read;
+    if (!this.#store.rewind() && held !== undefined) this.#store.unread(held);
+    this.#clusterTc = undefined;
     this.#ending = false;
     this.#fragmenter?.reset();
   }
@@ -538,9 +615,15 @@ export class KvsStream {
     this.#session = undefined;
   }
 
-  #requeue(rec: RingRecord): void {
-    // The frame was not sent: read it again once the session is back.
-    this.#store.unread(rec.position);
+  /** The frame was not sent: read it (and every frame not yet sent) again once the session is back. */
+  #requeue(frame: PendingFrame, rest: readonly PendingFrame[]): false {
+    let position = frame.position;
+    for (const f of rest) position = Math.min(position, f.position);
+    const held = this.#interleaver?.oldestPosition();
+    if (held !== undefined) position = Math.min(position, held);
+    this.#interleaver?.clear();
+    this.#store.unread(position);
+    return false;
   }
 
   #abortSession(reason: string): void {
@@ -555,7 +638,9 @@ export class KvsStream {
     return BigInt(Date.now()) * 1_000_000n - age;
   }
 
-  #countDrop(reason: string): void {
+  #countDrop(reason: string, rec: RingRecord): void {
+    // Frames re-read for a replay that precede its first key frame were sent before: not a drop.
+    if (rec.position < this.#replayUntil) return;
     this.#summary.droppedFrames++;
     this.#log('debug', `frame dropped: ${reason}`);
   }

@@ -40,6 +40,10 @@ export class TimestampMapper {
   #offsetNs: bigint | undefined;
   /** Wall-clock epoch ns of the stream start (producer start timestamp). */
   #startNs: bigint | undefined;
+  /** Last arrival-based time per track: such times are kept strictly increasing. */
+  readonly #lastArrivalNs = new Map<number, bigint>();
+  /** Frames that had neither PTS nor DTS (stamped with their arrival time). */
+  untimestampedFrames = 0;
 
   /** `restored`: the base a previous worker fixed for this stream, so replayed frames keep their times. */
   constructor(settings: TimestampSettings, restored: TimestampBase = {}) {
@@ -67,7 +71,7 @@ export class TimestampMapper {
    * Epoch ns of a frame. `arrivalEpochNs` is when the element received it (wall clock).
    * Throws TimestampError when use-original-pts meets a PTS that is not an epoch time.
    */
-  epochNs(ptsNs: bigint, dtsNs: bigint, arrivalEpochNs: bigint): bigint {
+  epochNs(ptsNs: bigint, dtsNs: bigint, arrivalEpochNs: bigint, track = 0): bigint {
     const s = this.#settings;
     const bufferTs = ptsNs >= 0n ? ptsNs : dtsNs >= 0n ? dtsNs : -1n;
     if (this.#startNs === undefined) {
@@ -75,7 +79,8 @@ export class TimestampMapper {
         ? s.fileStartTimeS * 1_000_000_000n
         : arrivalEpochNs;
     }
-    if (!s.frameTimecodes || bufferTs < 0n) return arrivalEpochNs;
+    if (bufferTs < 0n && s.frameTimecodes) this.untimestampedFrames++;
+    if (!s.frameTimecodes || bufferTs < 0n) return this.#arrivalTime(track, arrivalEpochNs);
     if (s.useOriginalPts) {
       if (bufferTs < MIN_EPOCH_NS) {
         throw new TimestampError(`use-original-pts is set but the buffer timestamp ${bufferTs} ns is not an ` +
@@ -88,6 +93,17 @@ export class TimestampMapper {
       this.#offsetNs = s.streamingType === 'offline' ? this.#startNs : this.#startNs - bufferTs;
     }
     return bufferTs + this.#offsetNs;
+  }
+
+  /**
+   * Frames pushed together arrive within the same millisecond: at least one timecode unit apart,
+   * so that every frame of a track has its own timestamp and the track stays monotonic.
+   */
+  #arrivalTime(track: number, arrivalNs: bigint): bigint {
+    const last = this.#lastArrivalNs.get(track);
+    const t = last !== undefined && arrivalNs < last + this.#scaleNs ? last + this.#scaleNs : arrivalNs;
+    this.#lastArrivalNs.set(track, t);
+    return t;
   }
 
   /** Timecode units for the MKV (absolute: since the epoch; relative: since the stream start). */

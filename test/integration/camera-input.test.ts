@@ -1,12 +1,14 @@
 /**
  * What cameras send, with real pipelines into the local endpoint, checked with ffprobe and
- * mkvinfo: Annex-B video straight from an encoder.
+ * mkvinfo: audio with video from encoders with latency, Annex-B video straight from an encoder.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { exportStream } from '../../src/local/summary.js';
-import { ffprobeFrameCount, ffprobeStream, gstEnv, gstLaunch, mkvinfo, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY } from './gst.js';
+import {
+  ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, mkvinfo, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY,
+} from './gst.js';
 
 let kvs: LocalKvs;
 const outDir = tempDir('camera-out');
@@ -59,4 +61,43 @@ describe('Annex-B (byte-stream) video straight from the encoder', () => {
     expect(await ffprobeStream(file)).toMatchObject({ codec_name: 'hevc', width: '320', height: '240' });
     expect(await ffprobeFrameCount(file)).toBe(90);
   });
+});
+
+describe('audio with video, from encoders with latency', () => {
+  // Each branch also goes, through a tee, to a Matroska file: what the encoders produced, read
+  // by ffprobe, is what must arrive: every video frame, and every audio frame from the first
+  // video key frame on (a fragment starts on a key frame; audio before it has no fragment).
+  const cases = [
+    { name: 'av-aac-lookahead', video: 'x264enc bframes=0 key-int-max=30 rc-lookahead=5', rate: 48000,
+      audio: 'audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse ! audio/mpeg,stream-format=raw' },
+    { name: 'av-aac-zerolatency', video: 'x264enc bframes=0 key-int-max=30 tune=zerolatency', rate: 48000,
+      audio: 'audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse ! audio/mpeg,stream-format=raw' },
+    { name: 'av-alaw', video: 'x264enc bframes=0 key-int-max=30 rc-lookahead=5', rate: 8000,
+      audio: 'audio/x-raw,rate=8000,channels=1 ! alawenc' },
+    { name: 'av-mulaw', video: 'x264enc bframes=0 key-int-max=30 rc-lookahead=5', rate: 16000,
+      audio: 'audio/x-raw,rate=16000,channels=2 ! mulawenc' },
+  ];
+  const SECONDS = 30;
+
+  for (const c of cases) {
+    it.concurrent(`${c.name}: ${SECONDS} s live, no ERROR ack, every video and audio frame`, async () => {
+      const reference = join(outDir, `${c.name}-reference.mkv`);
+      const result = await gstLaunch(
+        `kvssink name=sink stream-name=${c.name} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ` +
+        `matroskamux name=ref ! filesink location=${reference} ` +
+        `videotestsrc is-live=true num-buffers=${SECONDS * 30} ! ${RAW} ! ${c.video} ! ` +
+        'video/x-h264,stream-format=avc,alignment=au ! tee name=v ! queue ! sink.video_0 v. ! queue ! ref. ' +
+        `audiotestsrc is-live=true samplesperbuffer=1024 num-buffers=${Math.floor((SECONDS * c.rate) / 1024)} ! ${c.audio} ! tee name=a ! queue ! sink.audio_0 a. ! queue ! ref.`,
+        gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 120_000);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).not.toMatch(/WARNING: from element .*kvssink/);
+      expect(kvs.metrics(c.name).ErrorAcks).toEqual({});
+      const file = await exported(c.name);
+      expect(await ffprobeFrameCount(file)).toBe(SECONDS * 30);
+      const firstVideoMs = Math.min(...(await ffprobePacketTimesMs(reference, 'v:0')));
+      const expectedAudio = (await ffprobePacketTimesMs(reference, 'a:0')).filter((t) => t >= firstVideoMs).length;
+      expect(expectedAudio).toBeGreaterThan(SECONDS * 7);
+      expect(await ffprobePacketCount(file, 'a:0')).toBe(expectedAudio);
+    }, 120_000);
+  }
 });

@@ -109,9 +109,17 @@ export async function mkvinfo(file: string): Promise<{ ok: boolean; output: stri
   return { ok: r.code === 0 && !/^Error|\(error\)/m.test(output), output };
 }
 
-/** Presentation times (ms, as ffprobe reads them) of every packet of the first video stream. */
-export async function ffprobePacketTimesMs(file: string): Promise<number[]> {
-  const r = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time',
+/** Packets of one stream (ffprobe -count_packets), e.g. `a:0` for the first audio stream. */
+export async function ffprobePacketCount(file: string, stream: string): Promise<number> {
+  const r = await run('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', stream, '-show_entries',
+    'stream=nb_read_packets', '-of', 'default=nokey=1:noprint_wrappers=1', file]);
+  if (r.code !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}
+
+/** Presentation times (ms, as ffprobe reads them) of every packet of one stream (default: the first video stream). */
+export async function ffprobePacketTimesMs(file: string, stream = 'v:0'): Promise<number[]> {
+  const r = await run('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time',
     '-of', 'csv=p=0', file]);
   if (r.code !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
   return r.stdout.trim().split('\n').filter(Boolean).map((t) => Math.round(Number(t) * 1000));
