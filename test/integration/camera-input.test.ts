@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { exportStream } from '../../src/local/summary.js';
 import {
-  ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, mkvinfo, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY,
+  ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, mkvinfo, REPO_ROOT, run, tempDir,
+  TEST_ACCESS_KEY, TEST_SECRET_KEY,
 } from './gst.js';
 
 let kvs: LocalKvs;
@@ -100,4 +101,21 @@ describe('audio with video, from encoders with latency', () => {
       expect(await ffprobePacketCount(file, 'a:0')).toBe(expectedAudio);
     }, 120_000);
   }
+});
+
+describe('buffers without timestamps', () => {
+  it('from appsrc in bursts: every frame arrives, strictly increasing in time, with one warning', async () => {
+    const app = join(tempDir('untimestamped-app'), 'untimestamped-app');
+    const flags = await run('pkg-config', ['--cflags', '--libs', 'gstreamer-app-1.0', 'gstreamer-1.0']);
+    expect(flags.code, flags.stderr).toBe(0);
+    const cc = await run('cc', ['-o', app, join(REPO_ROOT, 'test/integration/apps/untimestamped-app.c'),
+      ...flags.stdout.trim().split(/\s+/)]);
+    expect(cc.code, cc.stderr).toBe(0);
+    const result = await run(app, ['untimestamped'], { env: gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout.match(/WARNING: Buffers arrive without timestamps/g)).toHaveLength(1);
+    const times = await ffprobePacketTimesMs(await exported('untimestamped'));
+    expect(times).toHaveLength(90);
+    for (let i = 1; i < times.length; i++) expect(times[i]!, `frame ${i}`).toBeGreaterThan(times[i - 1]!);
+  });
 });
