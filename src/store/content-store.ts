@@ -66,12 +66,13 @@ export class ContentStore {
     if (index >= 0 && this.#fragments[index]!.done) this.#complete(index);
   }
 
-  /** The fragment can never be accepted (a non-retriable rejection): stop holding it. */
-  giveUp(timecode: number): boolean {
+  /** The fragment can never be accepted (a non-retriable rejection): stop holding it. Returns its frame count. */
+  giveUp(timecode: number): number | undefined {
     const index = this.#fragments.findIndex((f) => f.timecode === timecode);
-    if (index < 0) return false;
+    if (index < 0) return undefined;
+    const frames = this.#fragments[index]!.frames;
     this.#complete(index);
-    return true;
+    return frames;
   }
 
   /** After a failed session: the next read is the first record of the oldest fragment held (false: none). */

@@ -53,6 +53,8 @@ export interface StreamSummary {
   persisted: number;
   errors: number;
   droppedFrames: number;
+  /** Frames of fragments KVS refused and that could not be sent again. */
+  framesLostToRejections: number;
   sessions: number;
   unacknowledged: number;
 }
@@ -68,6 +70,8 @@ const IDLE_TICK_MS = 200;
  * than the latency of a camera's encoder (a few hundred ms), less than a fragment.
  */
 const INTERLEAVE_MAX_WAIT_MS = 1500;
+/** ERROR acks in a row after which the stream stops with an error. */
+const MAX_REJECTIONS_IN_A_ROW = 3;
 /** Records handled in a row before yielding the event loop to the worker's other streams. */
 const YIELD_EVERY_RECORDS = 64;
 const WARNING_INTERVAL_MS = 5_000;
@@ -93,6 +97,10 @@ export class KvsStream {
   #videoTrack: number | undefined;
   /** Timecode of the open fragment. */
   #clusterTc: number | undefined;
+  #rejectionsInARow = 0;
+  /** Timecodes of fragments given up after a rejection, and whether the open one is one of them. */
+  readonly #givenUp = new Set<number>();
+  #skippingFragment = false;
   /** Records before this ring position are being read again for a replay. */
   #replayUntil = 0;
   #warnedUntimestamped = false;
@@ -105,7 +113,7 @@ export class KvsStream {
   #attempt = 0;
   #lastWarningMs = 0;
   #summary: StreamSummary = {
-    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, sessions: 0,
+    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesLostToRejections: 0, sessions: 0,
     unacknowledged: 0,
   };
   /** Body bytes written so far in the current session, and per-frame end offsets for latency. */
@@ -351,7 +359,7 @@ export class KvsStream {
       keyframe, payload: adaptFrame(info, rec.payload),
     });
     for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
-    if (out.pieces.length === 0) return true;
+    if (out.pieces.length === 0 || this.#skippingFragment) return true;
     if (!session.writable) return this.#requeue(frame, rest);
     this.#store.frameSent(rec.next);
     // Registered before writing: undici may report the bytes written synchronously.
@@ -373,6 +381,9 @@ export class KvsStream {
 
   #onFragmenterEvent(ev: FragmenterEvent, rec: RingRecord): void {
     if (ev.kind === 'fragment-start') {
+      // A fragment KVS refused for good is not sent again when a replay comes across it.
+      this.#skippingFragment = this.#givenUp.has(ev.timecode);
+      if (this.#skippingFragment) return;
       // A replay of this fragment starts at its key frame, or at an older frame the interleaver
       // still holds (audio that arrived before the key frame but belongs after it).
       const held = this.#interleaver?.oldestPosition();
@@ -554,25 +565,45 @@ export class KvsStream {
     if (ack.type === 'IDLE' || ack.fragmentTimecode === undefined) return;
     this.#attempt = 0;
     if (ack.type === 'ERROR') {
-      this.#summary.errors++;
-      const error = ackError(ack.errorId ?? 5000, ack.errorCode);
-      if (!error.recoverable && !error.retriable) {
-        this.#failFatal(problemFromError(error));
-        return;
-      }
-      // Resending this fragment cannot succeed: give it up (reported) and go on after it.
-      if (!error.retriable && this.#store.giveUp(ack.fragmentTimecode)) {
-        this.#warn({ ...problemFromError(error), message: `${error.message} Fragment ${ack.fragmentTimecode} ` +
-          'was skipped.' });
-      }
-      this.#sessionError ??= error;
-      this.#session?.abort(error);
+      this.#onRejected(ack.fragmentTimecode, ack.errorId ?? 5000, ack.errorCode);
       return;
     }
+    if (ack.type !== 'BUFFERING') this.#rejectionsInARow = 0;
     if (ack.type === conn.releaseOn || ack.type === 'PERSISTED') {
       if (ack.type === 'PERSISTED') this.#summary.persisted++;
       this.#store.acknowledged(ack.fragmentTimecode);
     }
+  }
+
+  /**
+   * An ERROR ack. A fragment KVS refuses is lost data unless it can be sent again, so none is
+   * silent: each gets an element message (kvs-fragment-rejected) and a warning, and several in
+   * a row stop the stream with an error, since the next ones would most likely share their fate.
+   */
+  #onRejected(timecode: number, errorId: number, errorCode: string | undefined): void {
+    this.#summary.errors++;
+    this.#rejectionsInARow++;
+    const error = ackError(errorId, errorCode);
+    // Resending a fragment that is itself bad cannot succeed: give it up and go on after it.
+    const lost = error.retriable ? 0 : (this.#store.giveUp(timecode) ?? 0);
+    if (!error.retriable) this.#givenUp.add(timecode);
+    this.#summary.framesLostToRejections += lost;
+    this.#report.message('kvs-fragment-rejected', {
+      'fragment-timecode': timecode, 'error-id': errorId, 'error-code': error.code, 'frames-lost': lost,
+      resent: error.retriable, 'rejections-in-a-row': this.#rejectionsInARow,
+    });
+    const what = `KVS rejected the fragment at timecode ${timecode} (ERROR ${errorId} ${error.code}): ${error.message}`;
+    const fatal = (!error.recoverable && !error.retriable) || this.#rejectionsInARow >= MAX_REJECTIONS_IN_A_ROW;
+    if (fatal) {
+      this.#failFatal({ ...problemFromError(error), message: this.#rejectionsInARow > 1
+        ? `${what} That is ${this.#rejectionsInARow} rejections in a row: the stream stops.` : what });
+      return;
+    }
+    this.#log('warn', what);
+    this.#report.warning({ ...problemFromError(error), message: `${what} ${error.retriable
+      ? 'It is sent again.' : `Its ${lost} frame(s) are lost.`}` });
+    this.#sessionError ??= error;
+    this.#session?.abort(error);
   }
 
   /** Saves what the timestamp mapper fixed, once, so that a restarted worker keeps the times. */

@@ -68,7 +68,8 @@ async function serve(ring: Ring, configText: string): Promise<void> {
     const cpu = process.cpuUsage(cpuStart);
     report.closed({
       'stream-name': settings.streamName, frames: s.frames, fragments: s.fragments, bytes: s.bytes, acks: s.acks,
-      persisted: s.persisted, 'error-acks': s.errors, 'dropped-frames': s.droppedFrames, sessions: s.sessions,
+      persisted: s.persisted, 'error-acks': s.errors, 'dropped-frames': s.droppedFrames,
+      'frames-lost-to-rejections': s.framesLostToRejections, sessions: s.sessions,
       unacknowledged: s.unacknowledged,
       'latency-p50-ms': stream.latency.quantile(0.5), 'latency-p99-ms': stream.latency.quantile(0.99),
       'latency-samples': stream.latency.count,

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
-import { gstEnv, h264TestSource, launch, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY } from './gst.js';
+import { gstEnv, gstLaunch, h264TestSource, launch, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY } from './gst.js';
 
 let kvs: LocalKvs;
 
@@ -64,5 +64,31 @@ describe('resilience', () => {
     expect(result.stdout).toContain('Got EOS from element');
     // Either the worker gives up waiting for ACKs, or (worker stuck) the element does.
     expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: .*(not acknowledged|did not finish uploading) within stop-stream-timeout/);
+  });
+
+  it('reports every rejected fragment on the bus, with the frames lost, and counts them in the summary', async () => {
+    kvs.faults.add({ kind: 'error-ack', api: 'PutMedia', stream: 'rejected', fragment: 3, errorId: 4002, times: 1 });
+    const source = 'videotestsrc num-buffers=300 ! video/x-raw,width=320,height=240,framerate=30/1 ! ' +
+      'x264enc bframes=0 key-int-max=30 speed-preset=ultrafast ! video/x-h264,stream-format=avc,alignment=au';
+    const result = await gstLaunch(`-m ${source} ! ${sink('rejected')}`, gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const rejected = /kvs-fragment-rejected, fragment-timecode=\(guint64\)(\d+), error-id=\(guint64\)4002, error-code=\(string\)MAX_FRAGMENT_DURATION_REACHED, frames-lost=\(guint64\)(\d+)/.exec(result.stdout);
+    expect(rejected, result.stdout).not.toBeNull();
+    const lost = Number(rejected![2]);
+    expect(lost).toBe(30);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS rejected the fragment at timecode \d+ \(ERROR 4002 MAX_FRAGMENT_DURATION_REACHED\).*Its 30 frame\(s\) are lost/);
+    expect(result.stdout).toMatch(/kvs-stream-closed, .*frames-lost-to-rejections=\(guint64\)30/);
+    const stored = new Set(kvs.getFragments('rejected').map((f) => f.fragmentTimecode));
+    expect(stored.has(Number(rejected![1]))).toBe(false);
+    expect([...framesByTimecode('rejected').values()].reduce((a, b) => a + b, 0)).toBe(300 - lost);
+  });
+
+  it('stops with an error when fragments keep being rejected', async () => {
+    kvs.faults.add({ kind: 'error-ack', api: 'PutMedia', stream: 'always-rejected', fragment: 1, errorId: 4002, times: 0 });
+    const result = await gstLaunch(`${h264TestSource(600)} ! ${sink('always-rejected')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.timedOut).toBe(false);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/ERROR: from element .*kvssink0: KVS rejected the fragment at timecode \d+ \(ERROR 4002 MAX_FRAGMENT_DURATION_REACHED\).*3 rejections in a row: the stream stops/);
   });
 });
