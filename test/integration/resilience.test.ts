@@ -30,7 +30,8 @@ function framesByTimecode(stream: string): Map<number, number> {
 
 function workerOf(pid: number): number | undefined {
   for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)) {
-    if (child && readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js')) return Number(child);
+    // The worker script: the bundle (dist/bundle/kvssink-worker.mjs) or the tsc output (dist/worker/main.js).
+    if (child && /kvssink-worker\.mjs|worker\/main\.js/.test(readFileSync(`/proc/${child}/cmdline`, 'utf8'))) return Number(child);
   }
   return undefined;
 }
