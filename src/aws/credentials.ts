@@ -13,7 +13,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { KvsError, NO_CREDENTIALS_HINT, isKvsError, maskAccessKeyId, sanitizeMessage, type LogFn } from './errors.js';
 import type { Env } from './endpoint.js';
@@ -145,9 +144,13 @@ function fileExists(path: string): boolean {
 
 function boundedChain(opts: ResolveCredentialOptions): AwsCredentialIdentityProvider {
   const timeoutMs = opts.chainTimeoutMs ?? CREDENTIAL_CHAIN_TIMEOUT_MS;
-  const chain = opts.chainFactory
-    ? opts.chainFactory()
-    : fromNodeProviderChain({ timeout: METADATA_TIMEOUT_MS, maxRetries: METADATA_MAX_RETRIES });
+  // The standard chain (SSO, STS, IMDS… ~0.03–0.1 CPU-s to load) is imported on first use only:
+  // with explicit, environment or file credentials it is never needed.
+  let chain: Promise<AwsCredentialIdentityProvider> | undefined = opts.chainFactory
+    ? Promise.resolve(opts.chainFactory())
+    : undefined;
+  const loadChain = (): Promise<AwsCredentialIdentityProvider> => (chain ??= import('@aws-sdk/credential-providers')
+    .then((m) => m.fromNodeProviderChain({ timeout: METADATA_TIMEOUT_MS, maxRetries: METADATA_MAX_RETRIES })));
   return async () => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -161,7 +164,7 @@ function boundedChain(opts: ResolveCredentialOptions): AwsCredentialIdentityProv
       timer.unref?.();
     });
     try {
-      return await Promise.race([chain(), timeout]);
+      return await Promise.race([loadChain().then((provider) => provider()), timeout]);
     } catch (err) {
       if (isKvsError(err)) throw err;
       const raw = err instanceof Error ? err.message : String(err);

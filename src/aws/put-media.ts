@@ -3,36 +3,38 @@
  * chunked request body (the MKV stream) that is written while the response (HTTP 200, then
  * newline-separated ACK objects) is read on the same HTTP/1.1 connection (full duplex).
  *
- * Transport: undici `Dispatcher.dispatch()` with a handler, because it exposes what
- * `undici.request()` hides: `onBodySent` (called right after undici's `socket.write(chunk)`)
- * and per-chunk progress. undici delivers response headers and body data while the request
- * body is still open (client-h1: the parser runs independently of the writer); the unit test
- * "receives the 200 and a BUFFERING ack before end()" pins that.
+ * Transport: a small HTTP/1.1 client on node:net / node:tls (https always verifies the
+ * certificate; http:// is for local endpoints), one connection per session. The request head
+ * goes out as soon as the connection is up; the response is parsed by http1-response.ts
+ * independently of the writer, so the 200 and ACKs arrive while the body is still open.
+ *
+ * Writing (the hot path): `write()` only queues the chunk. Everything queued in the same tick
+ * (the pieces of one frame, or a whole backlog) is sent on the next `process.nextTick` as ONE
+ * HTTP chunk, `<hex size>\r\n<piece>…<piece>\r\n`, between `cork()` and `uncork()`: one writev
+ * system call, the pieces passed by reference.
  *
  * Chunk ownership (frames are views into shared memory and are written by reference):
  * - `write(chunk)` keeps a reference to `chunk` (no copy).
- * - `onChunkWritten(bytes)` fires when undici has handed the chunk to the socket
- *   (`socket.write`); the bytes may still sit in the socket's userland buffer.
+ * - `onChunkWritten(bytes)` fires when the chunk is handed to the socket (`socket.write`); the
+ *   bytes may still sit in the socket's userland buffer.
  * - `onChunkReleased(chunk)` fires, in write order and exactly once per accepted chunk, when the
  *   session will never read the chunk's memory again: the socket's write buffer has drained past
- *   it (`socket.writableLength === 0` after it was written, i.e. the kernel has the bytes), or the
- *   session finished/failed and the socket is destroyed or idle. Only then may the caller reuse
- *   the shared-memory bytes. (If the socket cannot be observed, e.g. a custom dispatcher that
- *   wraps the body, releases happen when the session finishes: later but still safe.)
+ *   it (the write callback of its HTTP chunk ran: the kernel has the bytes), or the session
+ *   finished/failed and the socket is destroyed. Only then may the caller reuse the
+ *   shared-memory bytes.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Readable } from 'node:stream';
-import type { Socket } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest } from '@smithy/protocol-http';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createAckParser, type FragmentAck } from './ack.js';
 import {
   KvsError, ackError, isKvsError, networkError, sanitizeMessage, serviceError, type LogFn,
 } from './errors.js';
 import { validateEndpointUrl } from './endpoint.js';
+import { Http1ResponseParser, type ResponseHead } from './http1-response.js';
+import { NodeSha256 } from './sha256.js';
 
 export const KVS_SIGNING_SERVICE = 'kinesisvideo';
 /** sha256("") — the payload hash the producer SDK signs for the streamed PutMedia body. */
@@ -85,7 +87,7 @@ export function formatProducerStartTimestamp(ms: number): string {
  * the canonical request uses the empty-payload hash `e3b0c442…b855`, and no
  * `x-amz-content-sha256` header is sent. Signed: host, x-amz-date, x-amz-security-token (if any)
  * and the x-amzn-* headers; user-agent, connection and transfer-encoding are not signed
- * (undici writes the last two itself).
+ * (the session writes the last two itself).
  */
 export async function signPutMediaRequest(p: PutMediaSignParams): Promise<SignedPutMedia> {
   const base = new URL(validateEndpointUrl(p.endpoint, 'PutMedia data endpoint'));
@@ -109,7 +111,7 @@ export async function signPutMediaRequest(p: PutMediaSignParams): Promise<Signed
     service: KVS_SIGNING_SERVICE,
     region: p.region,
     credentials: p.credentials,
-    sha256: Sha256,
+    sha256: NodeSha256,
     applyChecksum: false,
   });
   let signed;
@@ -131,15 +133,13 @@ export async function signPutMediaRequest(p: PutMediaSignParams): Promise<Signed
 }
 
 export interface PutMediaOptions extends PutMediaSignParams {
-  /** TCP/TLS connect timeout, ms; only used when this session creates its own Agent. */
+  /** TCP (+TLS) connect timeout, ms (default 5000). */
   connectTimeoutMs?: number;
   /** Time to wait for the HTTP response headers once the request is sent, ms (default 30000). */
   headersTimeoutMs?: number;
   /** Max gap between response body bytes (ACKs), ms (default 60000; 0 disables). */
   bodyTimeoutMs?: number;
-  /** undici dispatcher (tests pass an Agent with a short keep-alive); default: a per-session Agent. */
-  dispatcher?: Dispatcher;
-  /** Bytes queued inside the session before `write()` returns false (default 256 KiB). */
+  /** Bytes queued inside the session (not yet taken by the kernel) before `write()` returns false (default 256 KiB). */
   highWaterMarkBytes?: number;
   log?: LogFn;
   /** Every parsed ACK, in arrival order (BUFFERING, RECEIVED, PERSISTED, ERROR, IDLE). */
@@ -148,7 +148,7 @@ export interface PutMediaOptions extends PutMediaSignParams {
   onAckParseError?: (error: KvsError, line: string) => void;
   /** HTTP response headers arrived (200 = the session is live). */
   onResponse?: (statusCode: number) => void;
-  /** undici handed a chunk of `bytes` to the socket (benchmark hook; keep it cheap). */
+  /** A chunk of `bytes` was handed to the socket (benchmark hook; keep it cheap). */
   onChunkWritten?: (bytes: number) => void;
   /** The session will not read this chunk's memory again (see the module comment). */
   onChunkReleased?: (chunk: Uint8Array) => void;
@@ -172,8 +172,15 @@ export function openPutMedia(opts: PutMediaOptions): PutMediaSession {
   return new PutMediaSession(opts);
 }
 
-/** undici publishes `{ request, headers, socket }` here right before writing a request. */
-const SEND_HEADERS_CHANNEL = 'undici:client:sendHeaders';
+/** A transport error with the stable code undici used for the same condition (errors.ts maps them). */
+function transportError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+/** Header values go on the wire as latin1 text: refuse anything that could split a header line. */
+const UNSAFE_HEADER_VALUE = /[\0\r\n]/;
 
 let nextSessionId = 1;
 
@@ -186,57 +193,55 @@ export class PutMediaSession {
   /** Resolves (never rejects) once both directions are finished and every chunk is released. */
   readonly closed: Promise<PutMediaResult>;
 
-  #opts: PutMediaOptions;
-  #log: LogFn;
-  #body: Readable;
-  #hwm: number;
-  #ownAgent: Agent | undefined;
+  readonly #opts: PutMediaOptions;
+  readonly #log: LogFn;
+  readonly #hwm: number;
   #resolveClosed!: (r: PutMediaResult) => void;
 
   #state: PutMediaState = 'connecting';
   #ended = false; // caller called end()
   #abortReason: KvsError | undefined;
-  #undiciAbort: ((err?: Error) => void) | undefined;
+
+  #socket: Socket | undefined;
+  #headSent = false; // request line + headers handed to the socket: body chunks may follow
+  #bodySent = false; // the last-chunk marker was handed to the socket
+  #flushScheduled = false;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #headersTimer: NodeJS.Timeout | undefined;
+  #bodyTimer: NodeJS.Timeout | undefined;
 
   #statusCode: number | undefined;
+  #responseHeaders: Record<string, string> = {};
   #responseDone = false;
-  #requestDone = false;
-  #bodySent = false; // undici wrote the whole body (onRequestSent, just before the last-chunk marker)
   #error: KvsError | undefined;
   #lastAckError: KvsError | undefined;
   #errorBody: Buffer[] = [];
   #errorBodyBytes = 0;
-  #responseHeaders: Record<string, string> = {};
-  #parser = createAckParser();
+  #ackParser = createAckParser();
   #ackCount = 0;
+  #http: Http1ResponseParser;
 
-  // Chunk ownership: #held[#heldHead..] are chunks accepted and not yet released, in order;
-  // the first #sentCount of them have been handed to the socket.
+  // Chunk ownership: #held[#heldHead..] are accepted and not yet released, in write order;
+  // #held[#unsent..] are not yet handed to the socket (#unsentBytes of them). Each HTTP chunk
+  // sent covers #groups[i] consecutive held chunks; its write callback releases them.
   #held: Uint8Array[] = [];
   #heldHead = 0;
-  #sentCount = 0;
+  #unsent = 0;
+  #unsentBytes = 0;
+  #groups: number[] = [];
   #bytesWritten = 0;
-  #socket: Socket | undefined;
-  #releaseTimer: NodeJS.Timeout | undefined;
   #drainWaiters: { resolve: () => void; reject: (e: KvsError) => void }[] = [];
-  #subscribed = false;
-  #finalizing = false;
-  #finalizePolls = 0;
 
   constructor(opts: PutMediaOptions) {
     this.#opts = opts;
     this.#log = opts.log ?? (() => {});
     this.#hwm = opts.highWaterMarkBytes ?? PUT_MEDIA_HIGH_WATER_MARK_BYTES;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#body = new Readable({
-      highWaterMark: this.#hwm,
-      read: () => this.#onBodyRead(),
+    this.#http = new Http1ResponseParser({
+      onHead: (head) => this.#onHead(head),
+      onBody: (chunk) => this.#onBody(chunk),
+      onComplete: () => this.#onComplete(),
     });
-    this.#body.on('close', () => {
-      this.#requestDone = true;
-      this.#maybeFinish();
-    });
-    this.#body.on('error', () => { /* reported through the dispatch handler */ });
     void this.#start();
   }
 
@@ -244,9 +249,9 @@ export class PutMediaSession {
     return this.#state;
   }
 
-  /** true while `write()` may be called (not ended, not finished). */
+  /** true while `write()` may be called (not ended, not finished, not failed). */
   get writable(): boolean {
-    return !this.#ended && this.#state !== 'closed' && !this.#body.destroyed;
+    return !this.#ended && this.#state !== 'closed' && this.#error === undefined;
   }
 
   /** Body bytes handed to the socket so far. */
@@ -271,9 +276,12 @@ export class PutMediaSession {
         message: `PutMedia session ${this.id} is ${this.#ended ? 'ended' : this.#state}; check session.writable before write().`,
       });
     }
-    if (chunk.byteLength === 0) return this.#body.readableLength < this.#hwm;
-    this.#held.push(chunk);
-    return this.#body.push(chunk);
+    if (chunk.byteLength !== 0) {
+      this.#held.push(chunk);
+      this.#unsentBytes += chunk.byteLength;
+      this.#scheduleFlush();
+    }
+    return this.#queuedBytes() < this.#hwm;
   }
 
   /**
@@ -281,10 +289,8 @@ export class PutMediaSession {
    * session finishes first, so a writer loop cannot spin on a dead session.
    */
   drain(): Promise<void> {
-    if (this.#state === 'closed' || this.#body.destroyed) {
-      return Promise.reject(this.#closedError());
-    }
-    if (this.#body.readableLength < this.#hwm) return Promise.resolve();
+    if (this.#state === 'closed' || this.#error) return Promise.reject(this.#closedError());
+    if (this.#queuedBytes() < this.#hwm) return Promise.resolve();
     return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
@@ -293,7 +299,7 @@ export class PutMediaSession {
     if (this.#ended || this.#state === 'closed') return;
     this.#ended = true;
     if (this.#state === 'streaming') this.#state = 'ending';
-    if (!this.#body.destroyed) this.#body.push(null);
+    this.#scheduleFlush();
   }
 
   /** Abort both directions now. `closed` resolves with `ok: false` and `error` (code ABORTED unless a KvsError is given). */
@@ -306,13 +312,10 @@ export class PutMediaSession {
         message: `PutMedia session ${this.id} was aborted${reason instanceof Error ? `: ${sanitizeMessage(reason.message)}` : typeof reason === 'string' ? `: ${sanitizeMessage(reason)}` : ''}.`,
       });
     this.#fail(this.#abortReason);
-    if (this.#undiciAbort) this.#undiciAbort(this.#abortReason);
-    this.#body.destroy();
-    this.#responseDone ||= this.#undiciAbort === undefined;
-    this.#maybeFinish();
+    this.#shutdown();
   }
 
-  // -------------------------------------------------------------------------------------------
+  // --- connection ----------------------------------------------------------------------------
 
   async #start(): Promise<void> {
     const o = this.#opts;
@@ -323,125 +326,208 @@ export class PutMediaSession {
       this.#fail(isKvsError(err) ? err : new KvsError({
         code: 'SIGNING_FAILED', retriable: false, message: 'Could not sign the PutMedia request.',
       }));
-      this.#responseDone = true;
-      this.#body.destroy();
-      this.#maybeFinish();
+      this.#shutdown();
       return;
     }
-    if (this.#abortReason) {
-      this.#responseDone = true;
-      this.#maybeFinish();
-      return;
+    if (this.#state === 'closed' || this.#error) return; // aborted while signing
+    let head = `POST ${signed.path} HTTP/1.1\r\n`;
+    for (const [name, value] of Object.entries(signed.headers)) {
+      if (UNSAFE_HEADER_VALUE.test(value)) {
+        this.#fail(new KvsError({
+          code: 'INVALID_ARGUMENT', retriable: false,
+          message: `The PutMedia header ${name} contains a control character (CR, LF or NUL); check stream-name and user-agent.`,
+        }));
+        this.#shutdown();
+        return;
+      }
+      head += `${name}: ${value}\r\n`;
     }
-    let dispatcher = o.dispatcher;
-    if (!dispatcher) {
-      this.#ownAgent = new Agent({ connect: { timeout: o.connectTimeoutMs ?? PUT_MEDIA_CONNECT_TIMEOUT_MS }, pipelining: 1 });
-      dispatcher = this.#ownAgent;
-    }
-    subscribe(SEND_HEADERS_CHANNEL, this.#onSendHeaders);
-    this.#subscribed = true;
+    head += 'connection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n';
+
+    const url = new URL(signed.url);
+    const tls = url.protocol === 'https:';
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = url.port ? Number(url.port) : tls ? 443 : 80;
     this.#log('debug', `PutMedia ${this.id}: POST ${signed.url} stream=${o.streamName} timecode=${o.timecodeType} ack=${o.ackRequired ? 1 : 0}`);
+    let socket: Socket;
     try {
-      dispatcher.dispatch(
-        {
-          origin: signed.origin,
-          path: signed.path,
-          method: 'POST',
-          headers: signed.headers,
-          body: this.#body,
-          headersTimeout: o.headersTimeoutMs ?? PUT_MEDIA_HEADERS_TIMEOUT_MS,
-          bodyTimeout: o.bodyTimeoutMs ?? PUT_MEDIA_BODY_TIMEOUT_MS,
-        },
-        this.#handler,
-      );
+      // TLS: the default CA store (plus NODE_EXTRA_CA_CERTS) and host-name check; never relaxed.
+      socket = tls
+        ? tlsConnect({ host, port, ALPNProtocols: ['http/1.1'], ...(isIP(host) ? {} : { servername: host }) })
+        : netConnect({ host, port });
     } catch (err) {
-      this.#onError(err as Error);
+      this.#onError(err);
+      return;
+    }
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    this.#connectTimer = setTimeout(() => {
+      this.#onError(transportError('UND_ERR_CONNECT_TIMEOUT', `Connect Timeout Error (${host}:${port})`));
+    }, o.connectTimeoutMs || PUT_MEDIA_CONNECT_TIMEOUT_MS);
+    this.#connectTimer.unref();
+    socket.once(tls ? 'secureConnect' : 'connect', () => this.#onConnected(socket, head));
+    socket.on('data', (data: Buffer) => this.#onSocketData(data));
+    socket.on('end', () => this.#onSocketEnd());
+    socket.on('error', (err) => this.#onError(err));
+    socket.on('close', () => this.#onError(transportError('UND_ERR_SOCKET', 'other side closed')));
+    socket.on('drain', () => this.#wakeDrainWaiters());
+  }
+
+  #onConnected(socket: Socket, head: string): void {
+    clearTimeout(this.#connectTimer);
+    if (this.#socket !== socket || socket.destroyed) return;
+    socket.cork();
+    socket.write(head, 'latin1');
+    this.#headSent = true;
+    this.#flush();
+    socket.uncork();
+    const headersTimeoutMs = this.#opts.headersTimeoutMs ?? PUT_MEDIA_HEADERS_TIMEOUT_MS;
+    if (headersTimeoutMs > 0 && !this.#http.headReceived) {
+      this.#headersTimer = setTimeout(() => {
+        this.#onError(transportError('UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error'));
+      }, headersTimeoutMs);
+      this.#headersTimer.unref();
     }
   }
 
-  #onSendHeaders = (message: unknown): void => {
-    const m = message as { request?: { body?: unknown }; socket?: Socket };
-    if (m.request?.body !== this.#body || !m.socket) return;
-    this.#socket = m.socket;
-    this.#unsubscribe();
+  // --- request body --------------------------------------------------------------------------
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || !this.#headSent) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flushTick);
+  }
+
+  #flushTick = (): void => {
+    this.#flushScheduled = false;
+    const s = this.#socket;
+    if (!s || s.destroyed || this.#error) return;
+    s.cork();
+    this.#flush();
+    s.uncork();
+    this.#wakeDrainWaiters();
   };
 
-  #unsubscribe(): void {
-    if (this.#subscribed) {
-      this.#subscribed = false;
-      unsubscribe(SEND_HEADERS_CHANNEL, this.#onSendHeaders);
+  /** Hand every queued chunk to the (corked) socket as one HTTP chunk; then the last-chunk marker if ended. */
+  #flush(): void {
+    const s = this.#socket!;
+    const from = this.#unsent;
+    const to = this.#held.length;
+    if (from < to) {
+      s.write(`${this.#unsentBytes.toString(16)}\r\n`, 'latin1');
+      const onWritten = this.#opts.onChunkWritten;
+      for (let i = from; i < to; i++) {
+        const chunk = this.#held[i]!;
+        s.write(chunk);
+        if (onWritten) this.#safe(onWritten, chunk.byteLength);
+      }
+      s.write(CRLF, this.#onGroupFlushed);
+      this.#groups.push(to - from);
+      this.#bytesWritten += this.#unsentBytes;
+      this.#unsentBytes = 0;
+      this.#unsent = to;
+    }
+    if (this.#ended && !this.#bodySent) {
+      this.#bodySent = true;
+      s.write(LAST_CHUNK);
     }
   }
 
-  // Legacy (onConnect/onHeaders/…) handler: the only undici 7 handler shape that still receives
-  // onBodySent, which is what tells us a chunk was written to the socket.
-  #handler: Dispatcher.DispatchHandler = {
-    onConnect: (abort) => {
-      this.#undiciAbort = abort;
-      if (this.#abortReason) abort(this.#abortReason);
-    },
-    onHeaders: (statusCode, rawHeaders) => {
-      if (statusCode < 200) return true;
-      this.#statusCode = statusCode;
-      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-        this.#responseHeaders[String(rawHeaders[i]).toLowerCase()] = String(rawHeaders[i + 1]);
-      }
-      if (statusCode === 200 && this.#state === 'connecting') this.#state = this.#ended ? 'ending' : 'streaming';
-      this.#log('debug', `PutMedia ${this.id}: HTTP ${statusCode}`);
-      this.#safe(() => this.#opts.onResponse?.(statusCode));
-      return true;
-    },
-    onData: (chunk) => {
-      if (this.#statusCode === 200) {
-        for (const ev of this.#parser.push(chunk)) this.#emitAckEvent(ev);
-      } else if (this.#errorBodyBytes < MAX_ERROR_BODY_BYTES) {
-        this.#errorBody.push(chunk);
-        this.#errorBodyBytes += chunk.byteLength;
-      }
-      return true;
-    },
-    onComplete: () => {
-      if (this.#statusCode === 200) {
-        for (const ev of this.#parser.end()) this.#emitAckEvent(ev);
-        if (!this.#bodySent && !this.#error) {
-          // The service ended the response while we were still sending: session over.
-          this.#fail(this.#lastAckError ?? new KvsError({
-            code: 'SESSION_CLOSED_BY_SERVICE', retriable: true,
-            message: 'KVS ended the PutMedia response before the body was finished (idle timeout, connection duration limit or a fragment error); a new session is needed.',
-          }));
-        }
-      } else {
-        this.#fail(this.#httpError());
-      }
-      this.#responseDone = true;
-      // undici destroys the socket when the response ends mid-request; stop our side too.
-      if (!this.#body.destroyed && (!this.#bodySent || this.#error)) this.#body.destroy();
-      this.#maybeFinish();
-    },
-    onError: (err) => this.#onError(err),
-    // Not in undici's types, but Request.onRequestSent() calls it on legacy handlers.
-    onRequestSent: () => {
-      this.#bodySent = true;
-    },
-    onBodySent: (chunkOrSize: unknown) => {
-      // undici passes the chunk (its types say the size): accept both.
-      const bytes = typeof chunkOrSize === 'number' ? chunkOrSize : (chunkOrSize as Uint8Array).byteLength;
-      this.#bytesWritten += bytes;
-      this.#sentCount += 1;
-      if (this.#opts.onChunkWritten) this.#safe(() => this.#opts.onChunkWritten!(bytes));
-      this.#checkReleases();
-    },
-  } as Dispatcher.DispatchHandler;
+  /** Write callback of an HTTP chunk's trailing CRLF: the kernel has all of its bytes. */
+  #onGroupFlushed = (err?: Error | null): void => {
+    // On a write error the socket is being destroyed: #finish releases everything.
+    if (err || this.#state === 'closed') return;
+    const n = this.#groups.shift();
+    if (n !== undefined) this.#releaseUpTo(n);
+    this.#wakeDrainWaiters();
+  };
 
-  #onError(err: Error): void {
-    if (!this.#error) {
-      const mapped = this.#abortReason ?? (isKvsError(err) ? err : networkError(err, 'PutMedia', this.#opts.endpoint));
-      this.#fail(mapped);
-      this.#log('debug', `PutMedia ${this.id}: ${mapped.code}${mapped.detail ? ` (${mapped.detail})` : ''}`);
+  #queuedBytes(): number {
+    return this.#unsentBytes + (this.#socket ? this.#socket.writableLength : 0);
+  }
+
+  #wakeDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0 || this.#queuedBytes() >= this.#hwm) return;
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  #releaseUpTo(count: number): void {
+    const cb = this.#opts.onChunkReleased;
+    for (let i = 0; i < count; i++) {
+      const chunk = this.#held[this.#heldHead];
+      this.#held[this.#heldHead] = undefined as unknown as Uint8Array;
+      this.#heldHead += 1;
+      if (cb && chunk) this.#safe(cb, chunk);
     }
-    this.#responseDone = true;
-    if (!this.#body.destroyed) this.#body.destroy();
-    this.#maybeFinish();
+    if (this.#heldHead > 1024 && this.#heldHead * 2 > this.#held.length) {
+      this.#held = this.#held.slice(this.#heldHead);
+      this.#unsent -= this.#heldHead;
+      this.#heldHead = 0;
+    }
+  }
+
+  // --- response ------------------------------------------------------------------------------
+
+  #onSocketData(data: Buffer): void {
+    if (this.#responseDone) return;
+    try {
+      this.#http.push(data);
+    } catch (err) {
+      this.#onError(err);
+    }
+  }
+
+  #onSocketEnd(): void {
+    if (this.#responseDone) return;
+    if (!this.#http.end()) this.#onError(transportError('UND_ERR_SOCKET', 'other side closed'));
+  }
+
+  #onHead(head: ResponseHead): void {
+    clearTimeout(this.#headersTimer);
+    const statusCode = head.statusCode;
+    this.#statusCode = statusCode;
+    this.#responseHeaders = head.headers;
+    if (statusCode === 200 && this.#state === 'connecting') this.#state = this.#ended ? 'ending' : 'streaming';
+    this.#log('debug', `PutMedia ${this.id}: HTTP ${statusCode}`);
+    const onResponse = this.#opts.onResponse;
+    if (onResponse) this.#safe(onResponse, statusCode);
+    const bodyTimeoutMs = this.#opts.bodyTimeoutMs ?? PUT_MEDIA_BODY_TIMEOUT_MS;
+    if (bodyTimeoutMs > 0 && !this.#responseDone) {
+      this.#bodyTimer = setTimeout(() => {
+        this.#onError(transportError('UND_ERR_BODY_TIMEOUT', 'Body Timeout Error'));
+      }, bodyTimeoutMs);
+      this.#bodyTimer.unref();
+    }
+  }
+
+  #onBody(chunk: Uint8Array): void {
+    this.#bodyTimer?.refresh();
+    if (this.#statusCode === 200) {
+      for (const ev of this.#ackParser.push(chunk)) this.#emitAckEvent(ev);
+    } else if (this.#errorBodyBytes < MAX_ERROR_BODY_BYTES) {
+      this.#errorBody.push(Buffer.from(chunk));
+      this.#errorBodyBytes += chunk.byteLength;
+    }
+  }
+
+  #onComplete(): void {
+    if (this.#statusCode === 200) {
+      for (const ev of this.#ackParser.end()) this.#emitAckEvent(ev);
+      if (!this.#bodySent && !this.#error) {
+        // The service ended the response while we were still sending: session over.
+        this.#fail(this.#lastAckError ?? new KvsError({
+          code: 'SESSION_CLOSED_BY_SERVICE', retriable: true,
+          message: 'KVS ended the PutMedia response before the body was finished (idle timeout, connection duration limit or a fragment error); a new session is needed.',
+        }));
+      }
+    } else {
+      this.#fail(this.#httpError());
+    }
+    // One request per connection: close it; that also stops the body if it was still open.
+    this.#shutdown();
   }
 
   #emitAckEvent(ev: ReturnType<ReturnType<typeof createAckParser>['push']>[number]): void {
@@ -450,10 +536,11 @@ export class PutMediaSession {
       if (ev.ack.type === 'ERROR' && ev.ack.errorId !== undefined) {
         this.#lastAckError = ackError(ev.ack.errorId, ev.ack.errorCode);
       }
-      if (this.#opts.onAck) this.#safe(() => this.#opts.onAck!(ev.ack));
+      if (this.#opts.onAck) this.#safe(this.#opts.onAck, ev.ack);
     } else {
       this.#log('warn', `PutMedia ${this.id}: ${ev.error.message}`);
-      if (this.#opts.onAckParseError) this.#safe(() => this.#opts.onAckParseError!(ev.error, ev.line));
+      const onParseError = this.#opts.onAckParseError;
+      if (onParseError) this.#safe(() => onParseError(ev.error, ev.line), undefined);
     }
   }
 
@@ -482,6 +569,18 @@ export class PutMediaSession {
     });
   }
 
+  // --- finishing -----------------------------------------------------------------------------
+
+  #onError(err: unknown): void {
+    if (this.#state === 'closed') return;
+    if (!this.#error) {
+      const mapped = this.#abortReason ?? (isKvsError(err) ? err : networkError(err, 'PutMedia', this.#opts.endpoint));
+      this.#fail(mapped);
+      this.#log('debug', `PutMedia ${this.id}: ${mapped.code}${mapped.detail ? ` (${mapped.detail})` : ''}`);
+    }
+    this.#shutdown();
+  }
+
   #fail(err: KvsError): void {
     if (!this.#error) this.#error = err;
   }
@@ -492,92 +591,40 @@ export class PutMediaSession {
     });
   }
 
-  // Readable calls _read when its consumer (undici) wants more; it stays `reading` until the
-  // next push, so resolve every waiter here (do not re-check readableLength: _read runs before
-  // the consumed chunk leaves the buffer, and a skipped wake-up would never come back).
-  #onBodyRead(): void {
-    const waiters = this.#drainWaiters;
-    if (waiters.length === 0) return;
-    this.#drainWaiters = [];
-    for (const w of waiters) w.resolve();
-  }
-
-  #safe(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.#log('error', `PutMedia ${this.id}: callback threw: ${sanitizeMessage(err instanceof Error ? err.message : String(err))}`);
-    }
-  }
-
-  // --- chunk release -------------------------------------------------------------------------
-
-  /** Release every chunk handed to the socket once the socket holds none of our bytes. */
-  #checkReleases(): void {
-    if (this.#sentCount === 0) return;
-    const s = this.#socket;
-    if (!s) return; // unobservable: released at finish
-    if (s.destroyed || s.writableLength === 0) {
-      this.#releaseUpTo(this.#sentCount);
-      return;
-    }
-    if (this.#releaseTimer === undefined) {
-      this.#releaseTimer = setTimeout(() => {
-        this.#releaseTimer = undefined;
-        this.#checkReleases();
-        if (this.#finalizing) this.#maybeFinish();
-      }, 2);
-      this.#releaseTimer.unref();
-    }
-  }
-
-  #releaseUpTo(count: number): void {
-    const cb = this.#opts.onChunkReleased;
-    for (let i = 0; i < count; i++) {
-      const chunk = this.#held[this.#heldHead];
-      this.#held[this.#heldHead] = undefined as unknown as Uint8Array;
-      this.#heldHead += 1;
-      if (cb && chunk) this.#safe(() => cb(chunk));
-    }
-    this.#sentCount -= count;
-    if (this.#heldHead > 1024 && this.#heldHead * 2 > this.#held.length) {
-      this.#held = this.#held.slice(this.#heldHead);
-      this.#heldHead = 0;
-    }
-  }
-
-  #maybeFinish(): void {
+  /**
+   * Both directions are over (response complete, error, abort): destroy the socket, so the
+   * kernel no longer reads any chunk, then release every chunk and resolve `closed`.
+   */
+  #shutdown(): void {
     if (this.#state === 'closed') return;
-    if (!this.#responseDone || !this.#requestDone) return;
-    this.#finalizing = true;
-    // Our bytes may still be in a live (keep-alive) socket's buffer: wait until it drains.
+    this.#responseDone = true;
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#headersTimer);
+    clearTimeout(this.#bodyTimer);
     const s = this.#socket;
-    if (s && !s.destroyed && s.writableLength > 0 && this.#sentCount > 0) {
-      // Bounded: a socket that does not drain within ~5 s (2 ms polls) is destroyed, which
-      // also guarantees the kernel no longer reads our memory.
-      if (++this.#finalizePolls > 2500) s.destroy();
-      this.#checkReleases();
-      return;
-    }
-    if (this.#releaseTimer) clearTimeout(this.#releaseTimer);
-    this.#releaseTimer = undefined;
+    this.#socket = undefined;
+    if (s && !s.destroyed) s.destroy();
     this.#state = 'closed';
-    this.#unsubscribe();
     this.#releaseUpTo(this.#held.length - this.#heldHead);
+    this.#groups = [];
+    this.#unsentBytes = 0;
     const error = this.#error;
     const ok = !error && this.#statusCode === 200 && this.#bodySent;
-    for (const w of this.#drainWaiters) w.reject(this.#closedError());
+    const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
-    if (this.#ownAgent) {
-      const agent = this.#ownAgent;
-      this.#ownAgent = undefined;
-      (error ? agent.destroy() : agent.close()).catch(() => {});
-    }
-    this.#socket = undefined;
+    for (const w of waiters) w.reject(this.#closedError());
     const result: PutMediaResult = { ok, bytesWritten: this.#bytesWritten, ackCount: this.#ackCount };
     if (this.#statusCode !== undefined) result.statusCode = this.#statusCode;
     if (error) result.error = error;
     this.#log('debug', `PutMedia ${this.id}: closed ok=${ok}${error ? ` ${error.code}` : ''} bytes=${this.#bytesWritten} acks=${this.#ackCount}`);
     this.#resolveClosed(result);
+  }
+
+  #safe<T>(fn: (arg: T) => void, arg: T): void {
+    try {
+      fn(arg);
+    } catch (err) {
+      this.#log('error', `PutMedia ${this.id}: callback threw: ${sanitizeMessage(err instanceof Error ? err.message : String(err))}`);
+    }
   }
 }

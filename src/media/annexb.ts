@@ -11,6 +11,8 @@
 /** Bytes of the NAL length prefix kvssink writes (avcC/hvcC `lengthSizeMinusOne` = 3). */
 export const NAL_LENGTH_SIZE = 4;
 
+const START_CODE = Buffer.from([0, 0, 1]);
+
 /** Whether `data` starts with an Annex-B start code (`00 00 01` or `00 00 00 01`). */
 export function startsWithStartCode(data: Uint8Array): boolean {
   return (
@@ -29,24 +31,15 @@ export function startsWithStartCode(data: Uint8Array): boolean {
 export function splitAnnexB(data: Uint8Array): Uint8Array[] {
   const nals: Uint8Array[] = [];
   const n = data.length;
-  let nalStart = -1;
-  let i = 0;
-  while (i + 2 < n) {
-    // Fast skip: a start code needs data[i + 2] <= 1.
-    const b2 = data[i + 2] as number;
-    if (b2 > 1) {
-      i += 3;
-      continue;
-    }
-    if (b2 === 1 && data[i] === 0 && data[i + 1] === 0) {
-      if (nalStart >= 0) pushTrimmed(nals, data, nalStart, i);
-      nalStart = i + 3;
-      i += 3;
-      continue;
-    }
-    i++;
+  // The search for `00 00 01` runs in native code (Buffer#indexOf): ~10x faster than a JS byte
+  // loop on a 16 KB frame. The view shares `data`'s memory; units are still views into `data`.
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let code = bytes.indexOf(START_CODE);
+  while (code >= 0) {
+    const nalStart = code + 3;
+    code = nalStart < n ? bytes.indexOf(START_CODE, nalStart) : -1;
+    pushTrimmed(nals, data, nalStart, code >= 0 ? code : n);
   }
-  if (nalStart >= 0) pushTrimmed(nals, data, nalStart, n);
   return nals;
 }
 

@@ -6,10 +6,9 @@
  * first unacknowledged fragment and a new session replays from there.
  */
 import { randomBytes } from 'node:crypto';
-import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { KvsSinkSettings } from '../config/config.js';
-import { createControlPlaneClient, getPutMediaEndpoint, prepareStream } from '../aws/control-plane.js';
+import { createControlPlaneClient, getPutMediaEndpoint, prepareStream, type ControlPlaneClient } from '../aws/control-plane.js';
 import { resolveCredentialProvider } from '../aws/credentials.js';
 import { resolveControlPlaneEndpoint, resolveRegion } from '../aws/endpoint.js';
 import { ackError, isKvsError, KvsError, type LogFn } from '../aws/errors.js';
@@ -37,7 +36,7 @@ interface PendingFrame {
 const NO_FRAMES: readonly PendingFrame[] = [];
 
 interface Connection {
-  client: KinesisVideoClient;
+  client: ControlPlaneClient;
   endpoint: string;
   credentials: AwsCredentialIdentityProvider;
   region: string;
@@ -362,7 +361,7 @@ export class KvsStream {
     if (out.pieces.length === 0 || this.#skippingFragment) return true;
     if (!session.writable) return this.#requeue(frame, rest);
     this.#store.frameSent(rec.next);
-    // Registered before writing: undici may report the bytes written synchronously.
+    // Registered before writing, so the latency recorder knows the frame when its bytes are reported.
     this.#bytesQueued += out.byteLength;
     this.#latency.frameQueued(this.#bytesQueued, rec.aux);
     let ok = true;

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import type { ControlPlaneClient } from '../../../src/aws/control-plane.js';
 import {
   createControlPlaneClient,
   getPutMediaEndpoint,
@@ -9,6 +10,7 @@ import {
 } from '../../../src/aws/control-plane.js';
 import { KvsError } from '../../../src/aws/errors.js';
 import { kvsRejection } from './kvs-rejection.js';
+import { verifySigV4 } from './sigv4-verify.js';
 
 const ARN = 'arn:aws:kinesisvideo:us-west-2:123456789012:stream/cam-1/1700000000000';
 
@@ -19,7 +21,7 @@ let server: Server;
 let origin: string;
 let calls: Call[] = [];
 let script: (call: Call) => Reply = () => ({ status: 500, body: {} });
-let client: KinesisVideoClient;
+let client: ControlPlaneClient;
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -173,5 +175,51 @@ describe('getPutMediaEndpoint', () => {
     script = () => notFound;
     const e = await kvsRejection(getPutMediaEndpoint({ client, streamName: 'cam-1' }));
     expect(e).toMatchObject({ code: 'STREAM_NOT_FOUND', retriable: false });
+  });
+});
+
+describe('control-plane client', () => {
+  it('signs the JSON body (SigV4 over its SHA-256) as the service verifies it', async () => {
+    script = () => info('ACTIVE');
+    await prepareStream({ client, streamName: 'cam-1', allowCreate: true, retentionHours: 2 });
+    const h = calls[0]!.headers as Record<string, string>;
+    const body = JSON.stringify({ StreamName: 'cam-1' });
+    const hash = createHash('sha256').update(body).digest('hex');
+    expect(h['content-type']).toBe('application/json');
+    expect(verifySigV4({ method: 'POST', path: '/describeStream', headers: h }, 'secret', hash).valid).toBe(true);
+    expect(verifySigV4({ method: 'POST', path: '/describeStream', headers: h }, 'secret').valid).toBe(false);
+  });
+
+  it('retries 5xx and throttling like the SDK standard strategy, up to maxAttempts; not 4xx', async () => {
+    const retrying = createControlPlaneClient({
+      region: 'us-west-2', endpoint: origin, maxAttempts: 3,
+      credentials: async () => ({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret' }),
+    });
+    const replies = [{ status: 503, body: { message: 'busy' } }, { status: 400, errorType: 'ThrottlingException', body: { message: 'slow' } }, info('ACTIVE')];
+    script = () => replies.shift() ?? info('ACTIVE');
+    const r = await prepareStream({ client: retrying, streamName: 'cam-1', allowCreate: true, retentionHours: 2 });
+    expect(r.status).toBe('ACTIVE');
+    expect(calls.map((c) => c.op)).toEqual(['describeStream', 'describeStream', 'describeStream']);
+
+    calls = [];
+    script = () => ({ status: 403, errorType: 'AccessDeniedException', body: { message: 'no' } });
+    const e = await kvsRejection(prepareStream({ client: retrying, streamName: 'cam-1', allowCreate: true, retentionHours: 2 }));
+    expect(e).toMatchObject({ retriable: false, httpStatus: 403, awsErrorType: 'AccessDeniedException' });
+    expect(calls).toHaveLength(1);
+    retrying.destroy();
+  });
+
+  it('maps a call that outlives completion-timeout to a retriable NETWORK_TIMEOUT', async () => {
+    const silent = createServer(() => { /* never answers */ });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const slow = createControlPlaneClient({
+      region: 'us-west-2', endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, maxAttempts: 1,
+      requestTimeoutMs: 50, credentials: async () => ({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'secret' }),
+    });
+    const e = await kvsRejection(getPutMediaEndpoint({ client: slow, streamName: 'cam-1' }));
+    slow.destroy();
+    silent.closeAllConnections();
+    await new Promise<void>((r) => silent.close(() => r()));
+    expect(e).toMatchObject({ code: 'NETWORK_TIMEOUT', retriable: true });
   });
 });

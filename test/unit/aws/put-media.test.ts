@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from 'undici';
 import {
   EMPTY_PAYLOAD_SHA256,
   formatProducerStartTimestamp,
@@ -21,13 +24,11 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
 let origin: string;
 let handler: Handler = (_req, res) => res.end();
-let agent: Agent;
 
 beforeAll(async () => {
   server = createServer((req, res) => handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  agent = new Agent({ keepAliveTimeout: 10, keepAliveMaxTimeout: 10 });
 });
 
 afterEach(() => {
@@ -35,7 +36,6 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await agent.close();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
 });
@@ -50,7 +50,6 @@ function baseOpts(extra: Partial<PutMediaOptions> = {}): PutMediaOptions {
     producerStartTimeMs: 1_700_000_000_123,
     ackRequired: true,
     userAgent: 'kvssink-test/1.0',
-    dispatcher: agent,
     ...extra,
   };
 }
@@ -237,14 +236,16 @@ describe('PutMedia session', () => {
     await paused.promise;
     let accepted = 1;
     let full = false;
-    // Socket + kernel buffers are finite: the session must push back within a bounded number of writes.
+    // Socket + kernel buffers are finite: the session must push back within a bounded number of
+    // writes. One write per turn of the event loop, so each is handed to the socket before the
+    // next: what fills up is the socket, not the batch of one tick (which counts too).
     for (let i = 0; i < 16384; i++) {
       accepted++;
       if (!session.write(chunk)) {
         full = true;
         break;
       }
-      if (i % 16 === 0) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
     }
     expect(full).toBe(true);
     let drained = false;
@@ -435,5 +436,120 @@ describe('PutMedia session', () => {
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe('SIGNING_FAILED');
     expect(JSON.stringify(result.error)).not.toContain(SECRET);
+  });
+});
+
+describe('PutMedia transport (raw sockets)', () => {
+  /** A raw TCP server: records every byte of the request, answers with `respond` once the head is in. */
+  async function rawServer(respond: (sock: Socket, got: () => Buffer) => void): Promise<{ url: string; received: () => Buffer; close: () => Promise<void> }> {
+    const parts: Buffer[] = [];
+    const sockets = new Set<Socket>();
+    const srv = createNetServer((sock) => {
+      sockets.add(sock);
+      let responded = false;
+      sock.on('data', (d: Buffer) => {
+        parts.push(d);
+        if (!responded && Buffer.concat(parts).includes('\r\n\r\n')) {
+          responded = true;
+          respond(sock, () => Buffer.concat(parts));
+        }
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+      received: () => Buffer.concat(parts),
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => srv.close(() => r()));
+      },
+    };
+  }
+
+  it('sends the pieces written in one tick as one HTTP chunk, in order, and ends with the last-chunk marker', async () => {
+    const srv = await rawServer((sock, got) => {
+      sock.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n');
+      const check = (): void => {
+        if (got().subarray(-5).toString('latin1') === '0\r\n\r\n') sock.end('0\r\n\r\n');
+        else setImmediate(check);
+      };
+      check();
+    });
+    const released: Uint8Array[] = [];
+    const session = openPutMedia(baseOpts({ endpoint: srv.url, onChunkReleased: (c) => released.push(c) }));
+    const shm = Buffer.from('0123456789abcdefghij');
+    await new Promise((r) => setTimeout(r, 20)); // connected: what follows is sent from the writes
+    const pieces = [shm.subarray(0, 3), shm.subarray(3, 10), shm.subarray(10, 20)];
+    for (const p of pieces) session.write(p);
+    await new Promise((r) => setImmediate(r));
+    session.write(Buffer.from('XY'));
+    session.end();
+    const result = await session.closed;
+    await srv.close();
+    expect(result).toMatchObject({ ok: true, bytesWritten: 22 });
+    const wire = srv.received().toString('latin1');
+    const body = wire.slice(wire.indexOf('\r\n\r\n') + 4);
+    expect(body).toBe('14\r\n0123456789abcdefghij\r\n2\r\nXY\r\n0\r\n\r\n');
+    expect(wire).toMatch(/^POST \/putMedia HTTP\/1\.1\r\n/);
+    expect(wire).toContain('\r\ntransfer-encoding: chunked\r\n');
+    expect(released).toEqual([...pieces, Buffer.from('XY')]);
+    expect(released[1]).toBe(pieces[1]);
+  });
+
+  it('maps a missing response head to NETWORK_TIMEOUT (headers timeout)', async () => {
+    const srv = await rawServer(() => { /* never answers */ });
+    const session = openPutMedia(baseOpts({ endpoint: srv.url, headersTimeoutMs: 50 }));
+    session.write(new Uint8Array(8));
+    const result = await session.closed;
+    await srv.close();
+    expect(result.error).toMatchObject({ code: 'NETWORK_TIMEOUT', retriable: true });
+    expect(result.error!.message).toContain('UND_ERR_HEADERS_TIMEOUT');
+  });
+
+  it('maps silence after the 200 to NETWORK_TIMEOUT (body idle timeout) and releases every chunk', async () => {
+    const srv = await rawServer((sock) => sock.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n'));
+    let released = 0;
+    const session = openPutMedia(baseOpts({ endpoint: srv.url, bodyTimeoutMs: 50, onChunkReleased: () => released++ }));
+    session.write(new Uint8Array(8));
+    session.write(new Uint8Array(8));
+    const result = await session.closed;
+    await srv.close();
+    expect(result).toMatchObject({ ok: false, statusCode: 200 });
+    expect(result.error!.message).toContain('UND_ERR_BODY_TIMEOUT');
+    expect(released).toBe(2);
+  });
+
+  it('maps a connection closed before the response to a retriable NETWORK_ERROR', async () => {
+    const srv = await rawServer((sock) => sock.destroy());
+    const session = openPutMedia(baseOpts({ endpoint: srv.url }));
+    session.write(new Uint8Array(8));
+    const result = await session.closed;
+    await srv.close();
+    expect(result.error).toMatchObject({ code: 'NETWORK_ERROR', retriable: true });
+  });
+
+  it('verifies https certificates: an untrusted (self-signed) server is refused with TLS_ERROR', async () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'tls');
+    const srv = createHttpsServer({ key: readFileSync(join(dir, 'localhost-key.pem')), cert: readFileSync(join(dir, 'localhost-cert.pem')) },
+      (_req, res) => res.end());
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const session = openPutMedia(baseOpts({ endpoint: `https://localhost:${(srv.address() as AddressInfo).port}` }));
+    session.write(new Uint8Array(8));
+    const result = await session.closed;
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+    expect(result.error).toMatchObject({ code: 'TLS_ERROR', retriable: false });
+  });
+
+  it('counts the TLS handshake in the connect timeout', async () => {
+    // A TCP server that accepts and never speaks TLS.
+    const srv = await rawServer(() => {});
+    const session = openPutMedia(baseOpts({ endpoint: srv.url.replace('http:', 'https:'), connectTimeoutMs: 50 }));
+    session.write(new Uint8Array(8));
+    const result = await session.closed;
+    await srv.close();
+    expect(result.error).toMatchObject({ code: 'NETWORK_TIMEOUT', retriable: true });
+    expect(result.error!.message).toContain('UND_ERR_CONNECT_TIMEOUT');
   });
 });

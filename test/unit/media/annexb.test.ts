@@ -26,6 +26,37 @@ describe('splitAnnexB', () => {
     expect(splitAnnexB(hex('000001 65 000003 01 000003 00 ff')).map(toHex)).toEqual(['6500000301000003' + '00ff']);
   });
 
+  it('matches a byte-by-byte scan on random data, for Buffers and offset Uint8Array views alike', () => {
+    // Reference: every `00 00 01`, left to right, units trimmed of trailing zeros, empty ones skipped.
+    const reference = (d: Uint8Array): string[] => {
+      const out: string[] = [];
+      let start = -1;
+      const push = (s: number, e: number): void => {
+        while (e > s && d[e - 1] === 0) e--;
+        if (e > s) out.push(toHex(d.subarray(s, e)));
+      };
+      for (let i = 0; i + 2 < d.length; i++) {
+        if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 1) {
+          if (start >= 0) push(start, i);
+          start = i + 3;
+          i += 2;
+        }
+      }
+      if (start >= 0) push(start, d.length);
+      return out;
+    };
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let round = 0; round < 200; round++) {
+      const backing = new Uint8Array(5 + (round % 97) * 3);
+      // Mostly zeros and ones, so start codes (and near misses) are frequent.
+      for (let i = 0; i < backing.length; i++) backing[i] = rand() < 160 ? 0 : rand() < 128 ? 1 : rand();
+      const view = backing.subarray(3);
+      expect(splitAnnexB(view).map(toHex)).toEqual(reference(view));
+      expect(splitAnnexB(Buffer.from(view)).map(toHex)).toEqual(reference(view));
+    }
+  });
+
   it('returns views into the input, not copies', () => {
     const data = hex('000001 6742 000001 68ce');
     const nals = splitAnnexB(data);
