@@ -144,7 +144,6 @@ export function runPipeline(pipeline, env, { timeoutS = 600, sampleMs = 100, onS
       } catch {
         r = { rc: -1, user_s: 0, sys_s: 0, wall_s: (Date.now() - started) / 1000 };
       }
-      void lastPids;
       const ok = r.rc === 0 && !timedOut;
       resolve({
         ok, rc: r.rc, timedOut, signal: r.rc < 0 ? -r.rc : undefined,
