@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+
 /* Control block of one direction. Writer and reader fields sit on separate cache
  * lines so the two processes don't bounce one line between cores. */
 typedef struct
@@ -366,17 +370,6 @@ kvs_ring_write (KvsRing * ring, const KvsRingRecordHeader * header,
   /* Records never wrap: when the rest of the region can't hold this one, it is
    * skipped (a pad record, or nothing if not even a header fits). */
   wrap = tail < size;
-  if (!wrap && offset >= KVS_RING_REUSE_MIN_OFFSET) {
-    /* Go back to the start as soon as the space before the oldest unreleased
-     * record holds more than everything unreleased: what is held then stays in
-     * the lowest pages, and the ring's resident memory follows what is held
-     * instead of growing to its whole capacity. */
-    uint64_t released =
-        atomic_load_explicit (&ctl->release_pos, memory_order_acquire);
-    uint64_t lap_start = write_pos - offset;
-    wrap = released >= lap_start
-        && released - lap_start >= (write_pos - released) + size;
-  }
   needed = wrap ? tail + size : size;
 
   for (;;) {
@@ -584,6 +577,33 @@ kvs_ring_worker_state (const KvsRing * ring)
   return (uint8_t *) ring->shared + KVS_RING_WORKER_STATE_OFFSET;
 }
 
+/* Gives the pages wholly inside [from, to) back to the kernel, so that the ring's
+ * resident memory follows what is held, not its capacity. The forward ring only: it
+ * is the content store, released once per fragment; the back ring is small. */
+static void
+punch_released (KvsRing * ring, KvsRingDirection dir, uint64_t from,
+    uint64_t to)
+{
+  uint64_t capacity = ring->shared->capacity[dir];
+  uint64_t page = (uint64_t) sysconf (_SC_PAGESIZE);
+  uint64_t start = round_up (from, page);
+  uint64_t end = to / page * page;
+
+  if (ring->memfd < 0)
+    return;
+  /* The data offset and the capacity are page multiples: page boundaries of
+   * positions are page boundaries of the memfd. */
+  while (start < end) {
+    uint64_t offset = start % capacity;
+    uint64_t length = MIN (end - start, capacity - offset);
+    if (fallocate (ring->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+            (off_t) (ring->shared->data_offset[dir] + offset),
+            (off_t) length) != 0)
+      return;                   /* not supported here: the pages just stay */
+    start += length;
+  }
+}
+
 int
 kvs_ring_release (KvsRing * ring, uint64_t position)
 {
@@ -596,6 +616,9 @@ kvs_ring_release (KvsRing * ring, uint64_t position)
     return KVS_RING_OK;
   if (position > ring->read_pos)
     return KVS_RING_E_INVALID;
+  /* Before publishing: once released, the writer may fill those pages again. */
+  if (dir == KVS_RING_FORWARD)
+    punch_released (ring, dir, released, position);
   atomic_store (&ctl->release_pos, position);
   if (atomic_load (&ctl->writer_waiting)
       && atomic_exchange (&ctl->writer_waiting, 0))

@@ -30,9 +30,6 @@ extern "C" {
 /* Bytes of the header page the worker owns, kept across worker restarts. */
 #define KVS_RING_WORKER_STATE_OFFSET 1024u
 #define KVS_RING_WORKER_STATE_BYTES 1024u
-/* A writer at least this far into the region goes back to its start when the
- * space before the oldest unreleased record can hold everything unreleased. */
-#define KVS_RING_REUSE_MIN_OFFSET (1024u * 1024u)
 
 /* Record types, element -> worker */
 #define KVS_RING_REC_PAD 0u

@@ -387,6 +387,7 @@ export class KvsStream {
       // still holds (audio that arrived before the key frame but belongs after it).
       const held = this.#interleaver?.oldestPosition();
       this.#store.fragmentStarted(ev.timecode, held !== undefined && held < rec.position ? held : rec.position);
+      this.#log('debug', `fragment ${ev.timecode} starts at ring position ${rec.position}`);
       this.#clusterTc = ev.timecode;
       this.#summary.fragments++;
       if (ev.forced) {
@@ -403,7 +404,7 @@ export class KvsStream {
     if (this.#ending) return;
     this.#ending = true;
     this.#endDeadline = Date.now() + this.#settings.stopStreamTimeoutMs;
-    this.#log('info', `${kind === 'eos' ? 'EOS' : 'shutdown'}: closing the last fragment`);
+    this.#log('info', `${kind === 'eos' ? 'EOS' : 'shutdown'}: closing the last fragment (ring position ${this.#ring.positions().read})`);
     if (this.#pending.length > 0 && !this.#allTracksKnown()) {
       this.#warn({ code: 'MISSING_CAPS', message: 'The stream ended before every pad received caps: ' +
         `${this.#pending.length} frames could not be sent.`, domain: 'stream', gstCode: 'format' });
@@ -635,6 +636,7 @@ export class KvsStream {
     this.#interleaver?.clear();
     this.#replayUntil = this.#ring.positions().read;
     if (!this.#store.rewind() && held !== undefined) this.#store.unread(held);
+    this.#log('debug', `replaying from ring position ${this.#ring.positions().read} (read up to ${this.#replayUntil})`);
     this.#clusterTc = undefined;
     this.#ending = false;
     this.#fragmenter?.reset();
