@@ -285,17 +285,22 @@ async function ring() {
   const [memfd, fwd, back] = r.peerFds();
   // The reader is another process, as the worker is: read, then release each record.
   const reader = `
-    const { Ring } = require(${JSON.stringify(addon)});
+    const { Ring, FdWatcher } = require(${JSON.stringify(addon)});
     const r = Ring.attach(3, 4, 5, 1);
     const u = new Uint32Array(5), f = new Float64Array(2), i = new BigInt64Array(4);
     r.setReadViews(u, f, i);
+    // Waits on the event loop, as the worker does.
+    let wake = null;
+    const watcher = new FdWatcher(r.readFd(), () => { r.takeWakeups(); const w = wake; wake = null; if (w) w(); });
+    const readable = () => new Promise((resolve) => { if (r.arm()) resolve(); else wake = resolve; });
     let n = 0, bytes = 0;
     (async () => {
       for (;;) {
         const rc = r.read();
         if (rc === 0) { n++; bytes += u[3]; r.release(f[1]); if (n === ${count}) break; continue; }
-        await r.waitReadable(1000);
+        await readable();
       }
+      watcher.close();
       process.stdout.write(String(bytes));
     })();`;
   const child = spawn(process.execPath, ['-e', reader], { stdio: ['ignore', 'pipe', 'inherit', memfd, fwd, back] });

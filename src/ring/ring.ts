@@ -168,6 +168,9 @@ export class Ring {
   #hungUp = false;
   #waiter: ((result: WaitResult) => void) | undefined;
   #waitTimer: NodeJS.Timeout | undefined;
+  #waitTimerMs = -1;
+  /** The armed timer belongs to the wait in progress. */
+  #waitTimerDue = false;
 
   private constructor(native: NativeRing) {
     this.#native = native;
@@ -267,7 +270,7 @@ export class Ring {
       this.#watcher ??= new (nativeBinding().FdWatcher)(this.#native.readFd(), (event) => this.#onWake(event));
       result = await new Promise<WaitResult>((resolve) => {
         this.#waiter = resolve;
-        if (timeoutMs >= 0) this.#waitTimer = setTimeout(() => this.#settle('timeout'), timeoutMs);
+        if (timeoutMs >= 0) this.#armTimer(timeoutMs);
       });
     }
     if (result === 'readable' && coalesceUs > 0) await new Promise((r) => setTimeout(r, Math.max(1, coalesceUs / 1000)));
@@ -288,12 +291,26 @@ export class Ring {
     this.#settle('readable');
   }
 
+  #armTimer(timeoutMs: number): void {
+    this.#waitTimerDue = true;
+    if (this.#waitTimer && this.#waitTimerMs === timeoutMs) {
+      this.#waitTimer.refresh();
+      return;
+    }
+    if (this.#waitTimer) clearTimeout(this.#waitTimer);
+    this.#waitTimerMs = timeoutMs;
+    this.#waitTimer = setTimeout(() => {
+      if (this.#waitTimerDue) this.#settle('timeout');
+    }, timeoutMs);
+  }
+
   #settle(result: WaitResult): void {
     const waiter = this.#waiter;
     if (!waiter) return;
     this.#waiter = undefined;
-    if (this.#waitTimer) clearTimeout(this.#waitTimer);
-    this.#waitTimer = undefined;
+    // The timer stays armed (one per ring, refreshed by the next wait): a wait per frame
+    // would otherwise create and cancel a timer per frame.
+    this.#waitTimerDue = false;
     if (!this.#closed) this.#native.disarm();
     waiter(result);
   }
@@ -333,6 +350,7 @@ export class Ring {
     this.#watcher?.close();
     this.#watcher = undefined;
     this.#settle('hangup');
+    if (this.#waitTimer) clearTimeout(this.#waitTimer);
     this.#native.close();
     this.#region = new Uint8Array(0);
   }

@@ -29,6 +29,8 @@ function controlFd(): number {
 }
 
 const streams = new Set<Promise<void>>();
+/** The process's CPU when its first stream attached: the worker's start-up cost. */
+let startupCpu: NodeJS.CpuUsage | undefined;
 let controlOpen = true;
 
 function exitWhenIdle(): void {
@@ -66,6 +68,7 @@ async function serve(ring: Ring, configText: string): Promise<void> {
   const s = stream.summary;
   if (outcome === 'closed') {
     const cpu = process.cpuUsage(cpuStart);
+    const total = process.cpuUsage();
     report.closed({
       'stream-name': settings.streamName, frames: s.frames, fragments: s.fragments, bytes: s.bytes, acks: s.acks,
       persisted: s.persisted, 'error-acks': s.errors, 'dropped-frames': s.droppedFrames,
@@ -73,8 +76,11 @@ async function serve(ring: Ring, configText: string): Promise<void> {
       unacknowledged: s.unacknowledged,
       'latency-p50-ms': stream.latency.quantile(0.5), 'latency-p99-ms': stream.latency.quantile(0.99),
       'latency-samples': stream.latency.count,
-      // The worker process's CPU while this stream ran (shared by the streams running with it).
-      'worker-cpu-ms': Math.round((cpu.user + cpu.system) / 1000),
+      // The worker process's CPU so far, start-up included (shared by the streams it serves),
+      // and what it took before it could serve its first stream.
+      'worker-cpu-ms': Math.round((total.user + total.system) / 1000),
+      'worker-startup-cpu-ms': startupCpu ? Math.round((startupCpu.user + startupCpu.system) / 1000) : undefined,
+      'stream-cpu-ms': Math.round((cpu.user + cpu.system) / 1000),
       'worker-max-rss-kb': process.resourceUsage().maxRSS,
       'worker-streams': streams.size,
     });
@@ -94,6 +100,7 @@ async function waitForDetach(ring: Ring): Promise<void> {
 }
 
 function attach(data: Buffer, fds: number[]): void {
+  startupCpu ??= process.cpuUsage();
   const binding = nativeBinding();
   if (fds.length !== 3) {
     for (const fd of fds) binding.closeFd(fd);
