@@ -183,7 +183,7 @@ async function workload(kind, { pipeline, streamsPerRun = 1, expectedFrames, tim
       out[impl.key].push(res);
       const c = r.closed;
       const extraInfo = impl.key === 'ours' && c.length
-        ? `; worker CPU ${f2(c.reduce((a, m) => a + (m['worker-cpu-ms'] ?? 0), 0) / 1000)} s, p99 ${f2(median(c.map((m) => m['latency-p99-ms'])))} ms, dropped ${c.reduce((a, m) => a + (m['dropped-frames'] ?? 0), 0)}`
+        ? `; worker CPU ${f2(Math.max(...c.map((m) => m['worker-cpu-ms'] ?? 0)) / 1000)} s, p99 ${f2(median(c.map((m) => m['latency-p99-ms'])))} ms, dropped ${c.reduce((a, m) => a + (m['dropped-frames'] ?? 0), 0)}`
         : '';
       console.log(`  ${kind} run ${i + 1} ${impl.label}: CPU ${f2(r.cpuS)} s (sink ${f2(res.sinkCpuS)} s), wall ${f2(r.wallS, 1)} s, ` +
         `PSS ${f2(MiB(r.peakPssKb), 1)} MiB, ${r.maxProcs} proc(s); stored ${stored.frames}/${expectedFrames * names.length} frames, ` +
@@ -247,12 +247,17 @@ async function startup() {
     pipeline: (sink) => `${parse(media.file)} ! identity sync=true ! ${sink()}`,
     expectedFrames: media.frames, timeoutS: 120,
   });
-  const worker = med(res.ours, (r) => (r.closed.length ? sumClosed(r, 'worker-cpu-ms') / 1000 : undefined));
+  // worker-startup-cpu-ms: the worker's CPU until it could serve its first stream (module
+  // loading included); worker-cpu-ms: its whole CPU, i.e. start-up plus this 1 s stream.
+  const closedMax = (r, field) => (r.closed.length ? Math.max(...r.closed.map((m) => m[field] ?? 0)) / 1000 : undefined);
+  const startupOnly = med(res.ours, (r) => closedMax(r, 'worker-startup-cpu-ms'));
+  const worker = med(res.ours, (r) => closedMax(r, 'worker-cpu-ms'));
   const o = med(res.ours, (r) => r.sinkCpuS);
   const rf = hasRef ? med(res.ref, (r) => r.sinkCpuS) : undefined;
-  const primary = worker ?? o;
-  row(`start-up: ${worker !== undefined ? 'worker CPU-s (kvs-stream-closed)' : 'sink CPU-s (tree - floor)'}`, primary, undefined,
+  const primary = startupOnly ?? worker ?? o;
+  row(`start-up: ${startupOnly !== undefined ? 'worker CPU-s to its first stream' : 'sink CPU-s (tree - floor)'}`, primary, undefined,
     { unit: ' s', goal: '<= 0.15 s', met: primary === undefined ? undefined : primary <= 0.15 });
+  if (worker !== undefined) row('start-up: worker CPU-s, start-up + 1 s stream', worker, undefined, { unit: ' s' });
   row('start-up: sink CPU-s (tree - floor)', o, rf, { unit: ' s' });
   row('start-up: whole pipeline CPU-s', med(res.ours, (r) => r.cpuS), hasRef ? med(res.ref, (r) => r.cpuS) : undefined, { unit: ' s' });
   row('start-up: wall s (1 s of frames)', med(res.ours, (r) => r.wallS), hasRef ? med(res.ref, (r) => r.wallS) : undefined, { unit: ' s' });

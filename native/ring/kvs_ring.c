@@ -577,6 +577,9 @@ kvs_ring_worker_state (const KvsRing * ring)
   return (uint8_t *) ring->shared + KVS_RING_WORKER_STATE_OFFSET;
 }
 
+/* Released pages are given back only while at most 1/8 of the ring stays held. */
+#define KVS_RING_PUNCH_HELD_FRACTION 8
+
 /* Gives the pages wholly inside [from, to) back to the kernel, so that the ring's
  * resident memory follows what is held, not its capacity. The forward ring only: it
  * is the content store, released once per fragment; the back ring is small. */
@@ -616,8 +619,11 @@ kvs_ring_release (KvsRing * ring, uint64_t position)
     return KVS_RING_OK;
   if (position > ring->read_pos)
     return KVS_RING_E_INVALID;
-  /* Before publishing: once released, the writer may fill those pages again. */
-  if (dir == KVS_RING_FORWARD)
+  /* Before publishing: once released, the writer may fill those pages again.
+   * Only while little stays held: with a backlog (an offline upload, a catch-up)
+   * the writer refills the pages at once, and each refill would cost a fault. */
+  if (dir == KVS_RING_FORWARD && atomic_load (&ctl->write_pos) - position <=
+      ring->shared->capacity[dir] / KVS_RING_PUNCH_HELD_FRACTION)
     punch_released (ring, dir, released, position);
   atomic_store (&ctl->release_pos, position);
   if (atomic_load (&ctl->writer_waiting)

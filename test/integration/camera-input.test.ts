@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { exportStream } from '../../src/local/summary.js';
 import {
-  ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, mkvinfo, REPO_ROOT, run, tempDir,
-  TEST_ACCESS_KEY, TEST_SECRET_KEY,
+  ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, kvsSink, mkvinfo, REPO_ROOT,
+  run, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY,
 } from './gst.js';
 
 let kvs: LocalKvs;
@@ -22,9 +22,7 @@ afterAll(async () => {
   await kvs?.close();
 });
 
-function sink(streamName: string, extra = ''): string {
-  return `kvssink stream-name=${streamName} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ${extra}`;
-}
+const sink = kvsSink;
 
 const RAW = 'video/x-raw,format=I420,width=320,height=240,framerate=30/1';
 

@@ -77,6 +77,11 @@ export function launch(pipeline: string, env: NodeJS.ProcessEnv, timeoutMs = 90_
   return start('gst-launch-1.0', ['-e', ...pipeline.split(/\s+/).filter(Boolean)], { env, timeoutMs });
 }
 
+/** kvssink with the local endpoint's test credentials, and whatever else the test sets. */
+export function kvsSink(streamName: string, extra = ''): string {
+  return `kvssink stream-name=${streamName} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ${extra}`;
+}
+
 /** The acceptance pipeline: 300 frames of 640x480 H.264 at 30 fps, key frame at most every 30. */
 export function h264TestSource(frames = 300): string {
   return `videotestsrc num-buffers=${frames} ! video/x-raw,width=640,height=480,framerate=30/1 ! ` +

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
-import { gstEnv, gstLaunch, h264TestSource, launch, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY } from './gst.js';
+import { gstEnv, gstLaunch, h264TestSource, kvsSink, launch, tempDir } from './gst.js';
 
 let kvs: LocalKvs;
 
@@ -17,9 +17,7 @@ afterAll(async () => {
   await kvs?.close();
 });
 
-function sink(streamName: string, extra = ''): string {
-  return `kvssink stream-name=${streamName} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ${extra}`;
-}
+const sink = kvsSink;
 
 /** Frames stored per distinct fragment timecode: a replayed fragment may be stored twice. */
 function framesByTimecode(stream: string): Map<number, number> {

@@ -6,9 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { exportStream } from '../../src/local/summary.js';
-import {
-  ffprobeFrameCount, ffprobePacketTimesMs, gstEnv, launch, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY, workerPids,
-} from './gst.js';
+import { ffprobeFrameCount, ffprobePacketTimesMs, gstEnv, kvsSink, launch, tempDir, workerPids } from './gst.js';
 
 let kvs: LocalKvs;
 const outDir = tempDir('worker-out');
@@ -21,9 +19,7 @@ afterAll(async () => {
   await kvs?.close();
 });
 
-function sink(streamName: string, extra = ''): string {
-  return `kvssink stream-name=${streamName} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ${extra}`;
-}
+const sink = kvsSink;
 
 function source(frames: number, { live = false, size = '320x240' } = {}): string {
   const [width, height] = size.split('x');
