@@ -69,6 +69,10 @@ const IDLE_TICK_MS = 200;
  * than the latency of a camera's encoder (a few hundred ms), less than a fragment.
  */
 const INTERLEAVE_MAX_WAIT_MS = 1500;
+/** PutMedia credential refusals in a row that are retried with fresh credentials. */
+const MAX_AUTH_RETRIES = 3;
+/** After the last fragment is acknowledged: how long the service gets to close the session. */
+const SESSION_CLOSE_WAIT_MS = 5000;
 /** ERROR acks in a row after which the stream stops with an error. */
 const MAX_REJECTIONS_IN_A_ROW = 3;
 /** Records handled in a row before yielding the event loop to the worker's other streams. */
@@ -97,6 +101,10 @@ export class KvsStream {
   /** Timecode of the open fragment. */
   #clusterTc: number | undefined;
   #rejectionsInARow = 0;
+  /** PutMedia sessions refused for their credentials since the last acknowledged fragment. */
+  #authRetries = 0;
+  /** When the current session last heard an ACK (or started). */
+  #lastAckMs = 0;
   /** Timecodes of fragments given up after a rejection, and whether the open one is one of them. */
   readonly #givenUp = new Set<number>();
   #skippingFragment = false;
@@ -159,6 +167,7 @@ export class KvsStream {
         // The worker's other streams share this thread: a long backlog yields to them now and then.
         if (++burst >= YIELD_EVERY_RECORDS) {
           burst = 0;
+          this.#checkStaleness();
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         continue;
@@ -168,6 +177,7 @@ export class KvsStream {
         await this.#checkEnd();
         if (this.#closed || this.#fatal) continue;
       }
+      this.#checkStaleness();
       // Offline uploads are about throughput: take records in bursts. Live streams take each
       // frame as it comes.
       const woke = await this.#ring.waitReadable(IDLE_TICK_MS,
@@ -436,9 +446,12 @@ export class KvsStream {
     }
     if (outstanding > 0 && this.#sessionError) return; // run() recovers and replays first
     const session = this.#session;
-    if (session) {
+    if (session && outstanding > 0) {
+      // stop-stream-timeout is over: no more waiting for acknowledgements that did not come.
+      session.abort('stop-stream-timeout reached');
+    } else if (session) {
       session.end();
-      const result = await Promise.race([session.closed, sleep(5000).then(() => undefined)]);
+      const result = await Promise.race([session.closed, sleep(SESSION_CLOSE_WAIT_MS).then(() => undefined)]);
       if (!result) session.abort('the session did not close after the stream ended');
     }
     if (!this.#settings.fragmentAcks) this.#store.releaseAll();
@@ -530,6 +543,7 @@ export class KvsStream {
       onChunkWritten: (bytes) => this.#latency.bytesWritten(bytes),
     });
     this.#session = session;
+    this.#lastAckMs = Date.now();
     this.#summary.sessions++;
     this.#bytesQueued = 0;
     this.#latency.newSession();
@@ -560,6 +574,7 @@ export class KvsStream {
 
   #onAck(ack: FragmentAck, conn: Connection): void {
     this.#summary.acks++;
+    this.#lastAckMs = Date.now();
     this.#report.ack({ 'event-type': ack.type, 'fragment-timecode': ack.fragmentTimecode,
       'fragment-number': ack.fragmentNumber, 'error-id': ack.errorId });
     if (ack.type === 'IDLE' || ack.fragmentTimecode === undefined) return;
@@ -568,7 +583,10 @@ export class KvsStream {
       this.#onRejected(ack.fragmentTimecode, ack.errorId ?? 5000, ack.errorCode);
       return;
     }
-    if (ack.type !== 'BUFFERING') this.#rejectionsInARow = 0;
+    if (ack.type !== 'BUFFERING') {
+      this.#rejectionsInARow = 0;
+      this.#authRetries = 0;
+    }
     if (ack.type === conn.releaseOn || ack.type === 'PERSISTED') {
       if (ack.type === 'PERSISTED') this.#summary.persisted++;
       this.#store.acknowledged(ack.fragmentTimecode);
@@ -606,6 +624,22 @@ export class KvsStream {
     this.#session?.abort(error);
   }
 
+  /**
+   * connection-staleness: no ACK for that long while fragments wait for one means the
+   * connection is dead even if the socket is not: start a new one, which resends them.
+   */
+  #checkStaleness(): void {
+    const stalenessMs = this.#settings.connectionStalenessMs;
+    if (stalenessMs <= 0 || !this.#session || this.#sessionError || this.#store.unacknowledged === 0) return;
+    const silentMs = Date.now() - this.#lastAckMs;
+    if (silentMs < stalenessMs) return;
+    const error = new KvsError({ code: 'CONNECTION_STALE', retriable: true,
+      message: `No acknowledgement from KVS for ${(silentMs / 1000).toFixed(1)} s (connection-staleness ` +
+        `${stalenessMs / 1000} s): reconnecting; unacknowledged fragments are sent again.` });
+    this.#sessionError = error;
+    this.#session.abort(error);
+  }
+
   /** Saves what the timestamp mapper fixed, once, so that a restarted worker keeps the times. */
   #saveTimestampBase(): void {
     const base = this.#timestamps.base;
@@ -621,7 +655,11 @@ export class KvsStream {
     this.#sessionError = undefined;
     this.#abortSession('recovering');
     if (this.#fatal) return;
-    const recoverable = error.retriable || error.recoverable === true;
+    // Expired or refused credentials on a PutMedia session: fresh ones are fetched and the
+    // session retried; keys that keep being refused become an error after a few tries.
+    const authRetry = error.refreshCredentials === true && this.#authRetries < MAX_AUTH_RETRIES;
+    if (authRetry) this.#authRetries++;
+    const recoverable = error.retriable || error.recoverable === true || authRetry;
     if (!recoverable || !this.#settings.restartOnError) {
       this.#failFatal(problemFromError(error));
       return;

@@ -89,4 +89,27 @@ describe('resilience', () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/ERROR: from element .*kvssink0: KVS rejected the fragment at timecode \d+ \(ERROR 4002 MAX_FRAGMENT_DURATION_REACHED\).*3 rejections in a row: the stream stops/);
   });
+
+  it('recovers from a 401 (expired token) on a later PutMedia with static credentials, losing nothing', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'expired-once', afterFragments: 3 });
+    kvs.faults.add({ kind: 'not-authorized', api: 'PutMedia', stream: 'expired-once', call: 2 });
+    const result = await gstLaunch(`${h264TestSource(300)} ! ${sink('expired-once')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // Dropped, then refused (401), then accepted: three PutMedia requests.
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: .*Retrying in/);
+    expect(kvs.metrics('expired-once')['PutMedia.Requests']).toBeGreaterThanOrEqual(3);
+    expect([...framesByTimecode('expired-once').values()].reduce((a, b) => a + b, 0)).toBe(300);
+  });
+
+  it('starts a new connection when no ACK comes for connection-staleness, and nothing is lost', async () => {
+    kvs.faults.add({ kind: 'withhold-acks', api: 'PutMedia', stream: 'stale', ms: 20_000, times: 1 });
+    const live = h264TestSource(300).replace('videotestsrc', 'videotestsrc is-live=true');
+    const result = await gstLaunch(`${live} ! ${sink('stale', 'connection-staleness=4')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: No acknowledgement from KVS for \d+\.\d s \(connection-staleness 4 s\): reconnecting/);
+    expect(kvs.metrics('stale')['PutMedia.Requests']).toBeGreaterThanOrEqual(2);
+    expect([...framesByTimecode('stale').values()].reduce((a, b) => a + b, 0)).toBe(300);
+  });
 });
