@@ -57,6 +57,8 @@ GST_DEBUG_CATEGORY (gst_kvs_sink_debug);
 #define WORKER_READY_TIMEOUT_S 30
 /* Extra time granted to the worker beyond stop-stream-timeout to report back. */
 #define STOP_GRACE_S 5
+/* PLAYING to NULL without EOS: how long the worker gets to close the stream. */
+#define STOP_NOW_MS 500
 #define DROP_WARNING_INTERVAL_US (5 * G_USEC_PER_SEC)
 
 typedef struct
@@ -1018,7 +1020,6 @@ static void
 gst_kvs_sink_stop (GstKvsSink * self)
 {
   gboolean finish;
-  guint timeout_s;
 
   if (!self->started)
     return;
@@ -1032,24 +1033,17 @@ gst_kvs_sink_stop (GstKvsSink * self)
   g_mutex_unlock (&self->lock);
   signal_pipe (self->writer_cancel);
 
-  GST_OBJECT_LOCK (self);
-  timeout_s = g_value_get_uint (&self->props[PROP_STOP_STREAM_TIMEOUT]);
-  GST_OBJECT_UNLOCK (self);
-
   if (finish) {
-    /* Stopping without EOS: ask the worker to upload what it holds, bounded by
-     * stop-stream-timeout, so a state change to NULL loses nothing it can avoid. */
+    /* A state change to NULL means now, whatever the network does: the worker
+     * reports what it could not deliver (use EOS first to deliver everything) and
+     * closes the stream; it gets STOP_NOW_MS for that. */
     KvsRingRecordHeader header = { 0, };
-    gint64 deadline;
-    header.type = self->eos_sent ? KVS_RING_REC_EOS : KVS_RING_REC_SHUTDOWN;
+    gint64 deadline = g_get_monotonic_time () + STOP_NOW_MS * 1000;
+    header.type = KVS_RING_REC_SHUTDOWN;
     header.pts = header.dts = header.duration = -1;
-    if (!self->eos_sent) {
-      g_mutex_lock (&self->write_lock);
-      kvs_ring_write (self->ring, &header, NULL, NULL, 0, 1000, -1);
-      g_mutex_unlock (&self->write_lock);
-    }
-    deadline = g_get_monotonic_time () +
-        ((gint64) timeout_s + STOP_GRACE_S) * G_TIME_SPAN_SECOND;
+    g_mutex_lock (&self->write_lock);
+    kvs_ring_write (self->ring, &header, NULL, NULL, 0, STOP_NOW_MS / 4, -1);
+    g_mutex_unlock (&self->write_lock);
     g_mutex_lock (&self->lock);
     while (!self->stream_closed && !self->worker_gone && !self->fatal)
       if (!g_cond_wait_until (&self->cond, &self->lock, deadline))

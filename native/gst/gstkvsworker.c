@@ -42,6 +42,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_kvs_sink_debug);
 /* The fd the worker finds its control socket on. */
 #define WORKER_CONTROL_FD 3
 #define WORKER_EXIT_WAIT_MS 3000
+/* The last element stopped: the worker has nothing left to deliver. */
+#define WORKER_STOP_WAIT_MS 1000
 
 static GMutex worker_lock;
 static GCond worker_cond;
@@ -352,7 +354,7 @@ kvs_worker_release (void)
   if (thread)
     g_thread_join (thread);
   if (pid > 0)
-    how = reap (pid, WORKER_EXIT_WAIT_MS);
+    how = reap (pid, WORKER_STOP_WAIT_MS);
   GST_INFO ("worker %d stopped (%s)", (gint) pid, how ? how : "not running");
   g_free (how);
 

@@ -34,6 +34,13 @@ export class ContentStore {
     this.#oldestUnsent = oldestUnsent;
   }
 
+  /** Frames of the fragments not yet acknowledged. */
+  get heldFrames(): number {
+    let frames = 0;
+    for (const f of this.#fragments) frames += f.frames;
+    return frames;
+  }
+
   /** Fragments sent and not yet acknowledged (or given up). */
   get unacknowledged(): number {
     return this.#fragments.length;

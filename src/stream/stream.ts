@@ -54,6 +54,8 @@ export interface StreamSummary {
   droppedFrames: number;
   /** Frames of fragments KVS refused and that could not be sent again. */
   framesLostToRejections: number;
+  /** Frames not acknowledged when the element stopped without EOS. */
+  framesLostAtStop: number;
   sessions: number;
   unacknowledged: number;
 }
@@ -120,7 +122,8 @@ export class KvsStream {
   #attempt = 0;
   #lastWarningMs = 0;
   #summary: StreamSummary = {
-    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesLostToRejections: 0, sessions: 0,
+    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesLostToRejections: 0, framesLostAtStop: 0,
+    sessions: 0,
     unacknowledged: 0,
   };
   /** Body bytes written so far in the current session, and per-frame end offsets for latency. */
@@ -411,6 +414,10 @@ export class KvsStream {
   }
 
   async #onEnd(kind: 'eos' | 'shutdown'): Promise<void> {
+    if (kind === 'shutdown') {
+      this.#stopNow();
+      return;
+    }
     if (this.#ending) return;
     this.#ending = true;
     this.#endDeadline = Date.now() + this.#settings.stopStreamTimeoutMs;
@@ -432,6 +439,24 @@ export class KvsStream {
       this.#store.closeLast();
     }
     await this.#checkEnd();
+  }
+
+  /**
+   * The element stops without EOS (PLAYING to NULL): that means now, whatever the network does.
+   * What KVS has not acknowledged is not delivered, and the bus says how much.
+   */
+  #stopNow(): void {
+    const lost = this.#store.heldFrames + (this.#interleaver?.size ?? 0) + this.#pending.length;
+    this.#summary.framesLostAtStop = lost;
+    this.#log('info', `stopped without EOS: ${lost} frame(s) not acknowledged`);
+    if (lost > 0) {
+      this.#report.warning({ code: 'STOPPED_WITHOUT_EOS', message: `The pipeline stopped without EOS: ${lost} ` +
+        'frame(s) not yet acknowledged by KVS are not delivered. Send EOS before stopping (gst-launch-1.0 -e, ' +
+        'or gst_element_send_event with an EOS event) to deliver everything within stop-stream-timeout.',
+      domain: 'resource', gstCode: 'write' });
+    }
+    this.#abortSession('stopped without EOS');
+    this.#closed = true;
   }
 
   /** While ending: close once every fragment is acknowledged, or at stop-stream-timeout. */

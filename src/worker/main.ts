@@ -15,6 +15,8 @@ import { KvsStream } from '../stream/stream.js';
 import { Reporter, type LogLevelName } from './report.js';
 import type { LogLevel as AwsLogLevel } from '../aws/errors.js';
 
+/** After the control socket closed: how long streams still closing get. */
+const EXIT_GRACE_MS = 250;
 /** After a stream closed: how long to wait for its element to close the ring. */
 const DETACH_WAIT_MS = 5000;
 
@@ -72,7 +74,8 @@ async function serve(ring: Ring, configText: string): Promise<void> {
     report.closed({
       'stream-name': settings.streamName, frames: s.frames, fragments: s.fragments, bytes: s.bytes, acks: s.acks,
       persisted: s.persisted, 'error-acks': s.errors, 'dropped-frames': s.droppedFrames,
-      'frames-lost-to-rejections': s.framesLostToRejections, sessions: s.sessions,
+      'frames-lost-to-rejections': s.framesLostToRejections, 'frames-lost-at-stop': s.framesLostAtStop,
+      sessions: s.sessions,
       unacknowledged: s.unacknowledged,
       'latency-p50-ms': stream.latency.quantile(0.5), 'latency-p99-ms': stream.latency.quantile(0.99),
       'latency-samples': stream.latency.count,
@@ -143,9 +146,12 @@ function main(): void {
       const msg = binding.recvControl(fd);
       if (msg === null) return;
       if (msg === false) {
+        // Every element is gone (or the pipeline process died): what is left cannot be
+        // delivered to anyone, so a stream stuck on a dead network must not keep us alive.
         controlOpen = false;
         watcher.close();
         exitWhenIdle();
+        setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
         return;
       }
       attach(msg.data, msg.fds);
