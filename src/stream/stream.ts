@@ -71,6 +71,8 @@ const IDLE_TICK_MS = 200;
  * than the latency of a camera's encoder (a few hundred ms), less than a fragment.
  */
 const INTERLEAVE_MAX_WAIT_MS = 1500;
+/** How far before its fragment's start a frame may show (B-frames of an open GOP) before it counts as time going back. */
+const REORDER_TOLERANCE_MS = 1000;
 /** PutMedia credential refusals in a row that are retried with fresh credentials. */
 const MAX_AUTH_RETRIES = 3;
 /** After the last fragment is acknowledged: how long the service gets to close the session. */
@@ -100,8 +102,10 @@ export class KvsStream {
   /** Orders the frames of an audio+video stream by timestamp; none for a single track. */
   #interleaver: Interleaver<PendingFrame> | undefined;
   #videoTrack: number | undefined;
-  /** Timecode of the open fragment. */
+  /** Timecode of the open fragment, and of the last frame written per track. */
   #clusterTc: number | undefined;
+  readonly #lastTc = new Map<number, number>();
+  readonly #reorderToleranceTc: number;
   #rejectionsInARow = 0;
   /** PutMedia sessions refused for their credentials since the last acknowledged fragment. */
   #authRetries = 0;
@@ -140,6 +144,7 @@ export class KvsStream {
     this.#savedBaseValues = Number(restored.startNs !== undefined) + Number(restored.offsetNs !== undefined);
     this.#timestamps = new TimestampMapper(settings, restored);
     this.#videoTrack = settings.tracks.find((t) => t.kind === 'video')?.track;
+    this.#reorderToleranceTc = Math.round(REORDER_TOLERANCE_MS / settings.timecodeScaleMs);
     if (settings.tracks.length > 1) {
       this.#interleaver = new Interleaver(settings.tracks.map((t) => t.track),
         Math.round(INTERLEAVE_MAX_WAIT_MS / settings.timecodeScaleMs));
@@ -352,20 +357,35 @@ export class KvsStream {
    */
   async #writeFrame(frame: PendingFrame, rest: readonly PendingFrame[]): Promise<boolean> {
     const { rec, info } = frame;
+    const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
+    const laggedTrack = this.#interleaver !== undefined && rec.track !== this.#videoTrack;
+    const previousTc = this.#lastTc.get(rec.track) ?? this.#clusterTc;
+    if (this.#clusterTc !== undefined && this.#session && previousTc !== undefined && (laggedTrack
+      ? frame.tc < this.#clusterTc : frame.tc < previousTc - this.#reorderToleranceTc)) {
+      // Before the start of the open fragment: KVS refuses a fragment that starts before the
+      // previous one ended (4004), and the producer SDK a frame before its fragment's start
+      // (STATUS_MKV_INVALID_FRAME_TIMESTAMP, guide ~L3801). Video frames of an open GOP may
+      // legitimately show a little before their key frame: only a larger jump is a restart.
+      if (!laggedTrack) {
+        this.#warn({ code: 'TIMESTAMPS_WENT_BACK', message: `Timestamps on track ${rec.track} went back by ` +
+          `${previousTc - frame.tc} timecode units: the source or ` +
+          'its clock restarted. Frames before the next key frame are dropped; at that key frame a new PutMedia ' +
+          'session starts, since fragments of one session must not go back in time.', domain: 'stream', gstCode: 'format' });
+      }
+      if ((keyframe && rec.track === this.#videoTrack) || this.#videoTrack === undefined) {
+        this.#restartSessionAtNextKeyFrame();
+      } else {
+        this.#countDrop(laggedTrack ? 'it arrived after a later fragment had started (its track lagged more ' +
+          `than ${INTERLEAVE_MAX_WAIT_MS} ms behind the others)` : 'its timestamp went back before the open fragment', rec);
+        return true;
+      }
+    }
     if (!this.#session) {
       const opened = await this.#openSession();
       if (!opened) return this.#requeue(frame, rest);
     }
     const session = this.#session!;
-    const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
-    if (this.#interleaver && this.#clusterTc !== undefined && frame.tc < this.#clusterTc && !keyframe &&
-      rec.track !== this.#videoTrack) {
-      // It waited past the interleaver's bound and a later fragment has started: it cannot go
-      // into a closed fragment, and the open one must not start before it.
-      this.#countDrop('it arrived after a later fragment had started (its track lagged more than ' +
-        `${INTERLEAVE_MAX_WAIT_MS} ms behind the others)`, rec);
-      return true;
-    }
+    this.#lastTc.set(rec.track, frame.tc);
     const out = this.#ensureFragmenter().push({
       track: rec.track, ptsTc: frame.tc, dtsTc: frame.tc, durationTc: this.#timestamps.durationTimecode(rec.duration),
       keyframe, payload: adaptFrame(info, rec.payload),
@@ -701,6 +721,7 @@ export class KvsStream {
     if (!this.#store.rewind() && held !== undefined) this.#store.unread(held);
     this.#log('debug', `replaying from ring position ${this.#ring.positions().read} (read up to ${this.#replayUntil})`);
     this.#clusterTc = undefined;
+    this.#lastTc.clear();
     this.#ending = false;
     this.#fragmenter?.reset();
   }
@@ -708,6 +729,8 @@ export class KvsStream {
   #restartSessionAtNextKeyFrame(): void {
     this.#session?.end();
     this.#session = undefined;
+    this.#clusterTc = undefined;
+    this.#lastTc.clear();
   }
 
   /** The frame was not sent: read it (and every frame not yet sent) again once the session is back. */

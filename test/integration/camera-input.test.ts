@@ -107,19 +107,32 @@ describe('audio with video, from encoders with latency', () => {
   }
 });
 
-describe('buffers without timestamps', () => {
-  it('from appsrc in bursts: every frame arrives, strictly increasing in time, with one warning', async () => {
-    const app = join(tempDir('untimestamped-app'), 'untimestamped-app');
+describe('buffers without timestamps, or with timestamps that go back', () => {
+  let app: string;
+  beforeAll(async () => {
+    app = join(tempDir('timestamps-app'), 'untimestamped-app');
     const flags = await run('pkg-config', ['--cflags', '--libs', 'gstreamer-app-1.0', 'gstreamer-1.0']);
     expect(flags.code, flags.stderr).toBe(0);
     const cc = await run('cc', ['-o', app, join(REPO_ROOT, 'test/integration/apps/untimestamped-app.c'),
       ...flags.stdout.trim().split(/\s+/)]);
     expect(cc.code, cc.stderr).toBe(0);
-    const result = await run(app, ['untimestamped'], { env: gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }) });
+  });
+
+  it('from appsrc in bursts: every frame arrives, strictly increasing in time, with one warning', async () => {
+    const result = await run(app, ['untimestamped', 'none'], { env: gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }) });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout.match(/WARNING: Buffers arrive without timestamps/g)).toHaveLength(1);
     const times = await ffprobePacketTimesMs(await exported('untimestamped'));
     expect(times).toHaveLength(90);
     for (let i = 1; i < times.length; i++) expect(times[i]!, `frame ${i}`).toBeGreaterThan(times[i - 1]!);
+  });
+
+  it('jumping back at a key frame (a restarted source): a warning names it, a new session, every frame, no ERROR ack', async () => {
+    const result = await run(app, ['backwards', 'backwards'], { env: gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }) });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: Timestamps on track 1 went back by 19(66|67) timecode units: the source or its clock restarted/);
+    expect(kvs.metrics('backwards').ErrorAcks).toEqual({});
+    expect(kvs.metrics('backwards')['PutMedia.Requests']).toBe(2);
+    expect(kvs.getFragments('backwards').reduce((n, f) => n + f.frameCount, 0)).toBe(90);
   });
 });

@@ -1,6 +1,8 @@
-/* Test app: encodes FRAMES frames of H.264, then pushes them into kvssink through appsrc
- * without any timestamp (no PTS, DTS or duration), in bursts of BURST frames with a pause
- * in between, as an application that forwards frames from a network or a file might. */
+/* Test app: encodes FRAMES frames of H.264, then pushes them into kvssink through appsrc,
+ * in bursts of BURST frames with a pause in between, as an application that forwards frames
+ * from a network or a file might. MODE "none": no timestamp at all (no PTS, DTS or duration).
+ * MODE "backwards": 30 fps timestamps that start again from 0 at frame JUMP_AT (a key
+ * frame), as when a source restarts. */
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
 #include <gst/app/gstappsrc.h>
@@ -8,6 +10,7 @@
 #define FRAMES 90
 #define BURST 15
 #define PAUSE_US (300 * 1000)
+#define JUMP_AT 60
 
 /* Waits for EOS or an error; prints warnings as they come ("WARNING: <text>"). */
 static GstMessage *
@@ -45,8 +48,8 @@ main (int argc, char **argv)
   int i, n = 0, rc = 1;
 
   gst_init (&argc, &argv);
-  if (argc < 2) {
-    g_printerr ("usage: %s STREAM_NAME\n", argv[0]);
+  if (argc < 3) {
+    g_printerr ("usage: %s STREAM_NAME none|backwards\n", argv[0]);
     return 2;
   }
   encode = gst_parse_launch ("videotestsrc num-buffers=90 ! "
@@ -86,9 +89,16 @@ main (int argc, char **argv)
   gst_element_set_state (stream, GST_STATE_PLAYING);
   for (i = 0; i < n; i++) {
     GstBuffer *buffer = gst_buffer_copy (gst_sample_get_buffer (samples[i]));
-    GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+    if (g_str_equal (argv[2], "backwards")) {
+      gint frame = i < JUMP_AT ? i : i - JUMP_AT;
+      GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) =
+          gst_util_uint64_scale (frame, GST_SECOND, 30);
+      GST_BUFFER_DURATION (buffer) = GST_SECOND / 30;
+    } else {
+      GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DURATION (buffer) = GST_CLOCK_TIME_NONE;
+    }
     gst_app_src_push_buffer (GST_APP_SRC (src), buffer);
     gst_sample_unref (samples[i]);
     if ((i + 1) % BURST == 0)
