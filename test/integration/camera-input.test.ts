@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { exportStream } from '../../src/local/summary.js';
 import {
-  ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, kvsSink, mkvinfo, REPO_ROOT,
+  compileApp, ffprobeFrameCount, ffprobePacketCount, ffprobePacketTimesMs, ffprobeStream, gstEnv, gstLaunch, kvsSink, mkvinfo,
   run, tempDir, TEST_ACCESS_KEY, TEST_SECRET_KEY,
 } from './gst.js';
 
@@ -110,12 +110,7 @@ describe('audio with video, from encoders with latency', () => {
 describe('buffers without timestamps, or with timestamps that go back', () => {
   let app: string;
   beforeAll(async () => {
-    app = join(tempDir('timestamps-app'), 'untimestamped-app');
-    const flags = await run('pkg-config', ['--cflags', '--libs', 'gstreamer-app-1.0', 'gstreamer-1.0']);
-    expect(flags.code, flags.stderr).toBe(0);
-    const cc = await run('cc', ['-o', app, join(REPO_ROOT, 'test/integration/apps/untimestamped-app.c'),
-      ...flags.stdout.trim().split(/\s+/)]);
-    expect(cc.code, cc.stderr).toBe(0);
+    app = await compileApp('untimestamped-app', ['gstreamer-app-1.0', 'gstreamer-1.0']);
   });
 
   it('from appsrc in bursts: every frame arrives, strictly increasing in time, with one warning', async () => {

@@ -77,6 +77,16 @@ export function launch(pipeline: string, env: NodeJS.ProcessEnv, timeoutMs = 90_
   return start('gst-launch-1.0', ['-e', ...pipeline.split(/\s+/).filter(Boolean)], { env, timeoutMs });
 }
 
+/** Compiles one of test/integration/apps/*.c against GStreamer; returns the executable's path. */
+export async function compileApp(name: string, packages: string[] = ['gstreamer-1.0']): Promise<string> {
+  const exe = join(tempDir(name), name);
+  const flags = await run('pkg-config', ['--cflags', '--libs', ...packages]);
+  if (flags.code !== 0) throw new Error(`pkg-config ${packages.join(' ')}: ${flags.stderr}`);
+  const cc = await run('cc', ['-o', exe, join(REPO_ROOT, `test/integration/apps/${name}.c`), ...flags.stdout.trim().split(/\s+/)]);
+  if (cc.code !== 0) throw new Error(`cc ${name}.c: ${cc.stderr}`);
+  return exe;
+}
+
 /** kvssink with the local endpoint's test credentials, and whatever else the test sets. */
 export function kvsSink(streamName: string, extra = ''): string {
   return `kvssink stream-name=${streamName} access-key=${TEST_ACCESS_KEY} secret-key=${TEST_SECRET_KEY} ${extra}`;

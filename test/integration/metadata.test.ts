@@ -2,22 +2,16 @@
  * The official kvs-add-metadata event, sent by a real GStreamer application, becomes MKV
  * fragment metadata that the endpoint stores with the next fragment.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
-import { gstEnv, REPO_ROOT, run, tempDir } from './gst.js';
+import { compileApp, gstEnv, run, tempDir } from './gst.js';
 
 let kvs: LocalKvs;
 let app: string;
 
 beforeAll(async () => {
   kvs = await startLocalKvs({ dataDir: tempDir('metadata-data'), activationDelayMs: 0 });
-  app = join(tempDir('metadata-app'), 'metadata-app');
-  const flags = await run('pkg-config', ['--cflags', '--libs', 'gstreamer-1.0']);
-  expect(flags.code, flags.stderr).toBe(0);
-  const cc = await run('cc', ['-o', app, join(REPO_ROOT, 'test/integration/apps/metadata-app.c'),
-    ...flags.stdout.trim().split(/\s+/)]);
-  expect(cc.code, cc.stderr).toBe(0);
+  app = await compileApp('metadata-app');
 });
 
 afterAll(async () => {

@@ -3,21 +3,16 @@
  * measures the state change, checks that no worker process is left, and reads the bus.
  * The figures are printed; the assertion is the acceptance bound (2 s), not a benchmark.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
-import { gstEnv, REPO_ROOT, run, tempDir } from './gst.js';
+import { compileApp, gstEnv, run, tempDir } from './gst.js';
 
 let kvs: LocalKvs;
 let app: string;
 
 beforeAll(async () => {
   kvs = await startLocalKvs({ dataDir: tempDir('stop-data'), fsync: false });
-  app = join(tempDir('stop-app'), 'stop-app');
-  const flags = await run('pkg-config', ['--cflags', '--libs', 'gstreamer-1.0']);
-  expect(flags.code, flags.stderr).toBe(0);
-  const cc = await run('cc', ['-o', app, join(REPO_ROOT, 'test/integration/apps/stop-app.c'), ...flags.stdout.trim().split(/\s+/)]);
-  expect(cc.code, cc.stderr).toBe(0);
+  app = await compileApp('stop-app');
 });
 
 afterAll(async () => {
