@@ -342,12 +342,12 @@ export class KvsStream {
       track: rec.track, tc: this.#timestamps.toTimecode(epochNs), position: rec.position, rec, info,
     };
     if (!this.#interleaver) {
-      await this.#writeFrame(frame, NO_FRAMES);
+      await this.#writeFrame(frame);
       return;
     }
     const ready = this.#interleaver.push(frame);
     for (let i = 0; i < ready.length; i++) {
-      if (!(await this.#writeFrame(ready[i]!, ready.slice(i + 1)))) return;
+      if (!(await this.#writeFrame(ready[i]!, ready, i + 1))) return;
     }
   }
 
@@ -355,7 +355,7 @@ export class KvsStream {
    * Writes one frame (in timestamp order) to the session. Returns false when it could not: the
    * frame, the rest of its batch and whatever the interleaver holds are read again later.
    */
-  async #writeFrame(frame: PendingFrame, rest: readonly PendingFrame[]): Promise<boolean> {
+  async #writeFrame(frame: PendingFrame, batch: readonly PendingFrame[] = NO_FRAMES, restFrom = 0): Promise<boolean> {
     const { rec, info } = frame;
     const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
     const laggedTrack = this.#interleaver !== undefined && rec.track !== this.#videoTrack;
@@ -382,7 +382,7 @@ export class KvsStream {
     }
     if (!this.#session) {
       const opened = await this.#openSession();
-      if (!opened) return this.#requeue(frame, rest);
+      if (!opened) return this.#requeue(frame, batch, restFrom);
     }
     const session = this.#session!;
     this.#lastTc.set(rec.track, frame.tc);
@@ -392,7 +392,7 @@ export class KvsStream {
     });
     for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
     if (out.pieces.length === 0 || this.#skippingFragment) return true;
-    if (!session.writable) return this.#requeue(frame, rest);
+    if (!session.writable) return this.#requeue(frame, batch, restFrom);
     this.#store.frameSent(rec.next);
     // Registered before writing, so the latency recorder knows the frame when its bytes are reported.
     this.#bytesQueued += out.byteLength;
@@ -450,7 +450,7 @@ export class KvsStream {
     if (this.#interleaver && this.#interleaver.size > 0) {
       const held = this.#interleaver.drain();
       for (let i = 0; i < held.length; i++) {
-        if (!(await this.#writeFrame(held[i]!, held.slice(i + 1)))) break;
+        if (!(await this.#writeFrame(held[i]!, held, i + 1))) break;
       }
     }
     const session = this.#session;
@@ -734,9 +734,9 @@ export class KvsStream {
   }
 
   /** The frame was not sent: read it (and every frame not yet sent) again once the session is back. */
-  #requeue(frame: PendingFrame, rest: readonly PendingFrame[]): false {
+  #requeue(frame: PendingFrame, batch: readonly PendingFrame[], restFrom: number): false {
     let position = frame.position;
-    for (const f of rest) position = Math.min(position, f.position);
+    for (let i = restFrom; i < batch.length; i++) position = Math.min(position, batch[i]!.position);
     const held = this.#interleaver?.oldestPosition();
     if (held !== undefined) position = Math.min(position, held);
     this.#interleaver?.clear();
