@@ -13,11 +13,14 @@
  *                      (instead of RECEIVED/PERSISTED); `close` also ends the response.
  * - `withhold-acks`    PutMedia: hold every ACK of the session for `ms` ms, then release them in order.
  * - `slow-read`        PutMedia: read the body at `bytesPerSecond` (slow uplink).
+ * - `stall`            PutMedia: the network freezes for `ms` ms from the first time it fires: that
+ *                      session, and every PutMedia that starts before the freeze ends (give
+ *                      `times: 0`), reads nothing and sends nothing until it ends, then carries on.
  * - `black-hole`       accept the request and never answer (the connection stays open).
  * - `reset`            reset the TCP connection (RST) as soon as the request arrives.
  */
 
-export type FaultKind = 'drop-connection' | 'fail-call' | 'not-authorized' | 'error-ack' | 'withhold-acks' | 'slow-read' | 'black-hole' | 'reset';
+export type FaultKind = 'drop-connection' | 'fail-call' | 'not-authorized' | 'error-ack' | 'withhold-acks' | 'slow-read' | 'stall' | 'black-hole' | 'reset';
 
 export type FaultSpec = {
   kind: FaultKind;
@@ -39,7 +42,7 @@ export type FaultSpec = {
   bytesPerSecond?: number;
 };
 
-export type ActiveFault = FaultSpec & { id: number; seen: number; fired: number };
+export type ActiveFault = FaultSpec & { id: number; seen: number; fired: number; /** `stall`: when the freeze ends. */ untilMs?: number };
 
 export const CONTROL_APIS = new Set([
   'CreateStream',
@@ -54,7 +57,7 @@ export const CONTROL_APIS = new Set([
   'ListTagsForStream',
 ]);
 
-const PUT_MEDIA_ONLY: ReadonlySet<FaultKind> = new Set(['drop-connection', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read']);
+const PUT_MEDIA_ONLY: ReadonlySet<FaultKind> = new Set(['drop-connection', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'stall']);
 
 function defaultApi(kind: FaultKind): string {
   return kind === 'fail-call' ? 'control' : 'PutMedia';
@@ -62,7 +65,7 @@ function defaultApi(kind: FaultKind): string {
 
 export function validateFault(spec: FaultSpec): string | undefined {
   const n = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
-  if (!['drop-connection', 'fail-call', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'black-hole', 'reset'].includes(spec.kind)) {
+  if (!['drop-connection', 'fail-call', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'stall', 'black-hole', 'reset'].includes(spec.kind)) {
     return `unknown fault kind "${String(spec.kind)}"`;
   }
   for (const k of ['call', 'times', 'afterBytes', 'afterFragments', 'fragment', 'errorId', 'ms', 'bytesPerSecond'] as const) {
@@ -76,6 +79,7 @@ export function validateFault(spec: FaultSpec): string | undefined {
   if (spec.kind === 'fail-call' && !spec.error) return 'fault "fail-call" needs error (e.g. InternalFailure, ClientLimitExceededException, ResourceNotFoundException)';
   if (spec.kind === 'error-ack' && (spec.fragment === undefined || spec.errorId === undefined)) return 'fault "error-ack" needs fragment and errorId';
   if (spec.kind === 'withhold-acks' && spec.ms === undefined) return 'fault "withhold-acks" needs ms';
+  if (spec.kind === 'stall' && spec.ms === undefined) return 'fault "stall" needs ms';
   if (spec.kind === 'slow-read' && !spec.bytesPerSecond) return 'fault "slow-read" needs bytesPerSecond > 0';
   return undefined;
 }
@@ -120,6 +124,10 @@ export function createFaultRegistry(initial: readonly FaultSpec[] = []): FaultRe
         const times = f.times ?? 1;
         if (f.seen < (f.call ?? 1)) continue;
         if (times !== 0 && f.fired >= times) continue;
+        if (f.kind === 'stall') {
+          f.untilMs ??= Date.now() + (f.ms ?? 0);
+          if (Date.now() >= f.untilMs) continue;
+        }
         f.fired++;
         firing.push({ ...f });
       }

@@ -122,7 +122,9 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   const withhold = faults.find((f) => f.kind === 'withhold-acks');
   const slow = faults.find((f) => f.kind === 'slow-read');
   const slowBucket = slow?.bytesPerSecond ? createTokenBucket(slow.bytesPerSecond, Math.min(slow.bytesPerSecond, 16 * 1024)) : undefined;
-  const withholdUntilMs = withhold ? startedMs + (withhold.ms ?? 0) : 0;
+  // A stall freezes reading and acknowledging until the freeze ends.
+  const stallUntilMs = faults.find((f) => f.kind === 'stall')?.untilMs ?? 0;
+  const withholdUntilMs = Math.max(withhold ? startedMs + (withhold.ms ?? 0) : 0, stallUntilMs);
 
   // Connection limit 1 per stream: "In the case of multiple concurrent connections that exceed
   // limits, the last connection is accepted" (Data Plane API limits).
@@ -202,10 +204,10 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   const flushWithheld = (): void => {
     for (const line of withheld.splice(0)) writeLine(line);
   };
-  const withholdTimer = withhold ? setTimeout(flushWithheld, Math.max(0, withholdUntilMs - ctx.now())) : undefined;
+  const withholdTimer = withholdUntilMs > 0 ? setTimeout(flushWithheld, Math.max(0, withholdUntilMs - ctx.now())) : undefined;
 
   const idleTimer = setInterval(() => {
-    if (ending || bodyEnded) return;
+    if (ending || bodyEnded || ctx.now() < stallUntilMs) return;
     const idleMs = ctx.now() - lastDataMs;
     if (idleMs >= opts.idleTimeoutMs) {
       log('info', 'put-media-idle-timeout', { idleMs });
@@ -624,6 +626,11 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   req.on('data', onData);
   req.on('end', onEnd);
   req.on('error', () => {});
+  if (ctx.now() < stallUntilMs) {
+    log('info', 'fault-stall', { untilMs: stallUntilMs });
+    const release = hold();
+    setTimeout(release, stallUntilMs - ctx.now()).unref();
+  }
   res.on('close', () => {
     if (!ending) {
       ending = true;

@@ -95,6 +95,25 @@ export class ContentStore {
     return first !== undefined;
   }
 
+  /**
+   * Realtime pressure (src/store/pressure.ts): frees everything before `cut`, a record where a
+   * fragment may start, and makes it the next record read. Returns the frames and fragments of
+   * the held fragments that went; the ones held after the cut are read and sent again.
+   */
+  dropBefore(cut: number): { frames: number; fragments: number } {
+    let frames = 0;
+    let fragments = 0;
+    for (const f of this.#fragments) {
+      if (f.startPosition >= cut) continue;
+      frames += f.frames;
+      fragments++;
+    }
+    this.#fragments = [];
+    this.#ring.seek(cut);
+    if (cut > this.#ring.positions().released) this.#ring.release(cut);
+    return { frames, fragments };
+  }
+
   /** Nothing will be acknowledged (fragment-acks off): release everything read. */
   releaseAll(): void {
     this.#fragments = [];

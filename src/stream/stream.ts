@@ -19,6 +19,7 @@ import { Fragmenter, type FragmenterEvent } from '../mkv/fragmenter.js';
 import { adaptFrame, completeTrackFromFrame, streamContentType, trackChangedInBand, trackFromCaps, type TrackInfo } from '../media/track.js';
 import { FrameFlag, RecordType, type Ring, type RingRecord } from '../ring/ring.js';
 import { ContentStore, ResumeState } from '../store/content-store.js';
+import { chooseCut, pressureCause, STORAGE_HIGH_WATER, type CutPoint, type PressureCause, type StoreLevel } from '../store/pressure.js';
 import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
@@ -54,6 +55,9 @@ export interface StreamSummary {
   persisted: number;
   errors: number;
   droppedFrames: number;
+  /** Of those, frames of whole fragments dropped from the oldest end under realtime pressure. */
+  framesDroppedByPressure: number;
+  fragmentsDroppedByPressure: number;
   /** Frames of fragments KVS refused and that could not be sent again. */
   framesLostToRejections: number;
   /** Frames not acknowledged when the element stopped without EOS. */
@@ -94,6 +98,8 @@ const MAX_SESSION_MS = 44 * 60_000;
 const ROTATE_BEFORE_EXPIRY_MS = 30_000;
 /** "GetDataEndpoint ... Called every 45 minutes to refresh the streaming token" (guide ~L5921). */
 const ENDPOINT_CACHE_MS = 40 * 60_000;
+/** How often a realtime stream checks its store against storage-size and buffer-duration. */
+const PRESSURE_CHECK_MS = 100;
 
 export class KvsStream {
   readonly #ring: Ring;
@@ -142,12 +148,22 @@ export class KvsStream {
   #attempt = 0;
   #lastWarningMs = 0;
   #summary: StreamSummary = {
-    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesLostToRejections: 0, framesLostAtStop: 0,
+    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesDroppedByPressure: 0,
+    fragmentsDroppedByPressure: 0, framesLostToRejections: 0, framesLostAtStop: 0,
     sessions: 0,
     unacknowledged: 0,
   };
   /** Body bytes written so far in the current session, and per-frame end offsets for latency. */
   #bytesQueued = 0;
+  /**
+   * Frames read and not sent yet, outside the interleaver: the one being written and the rest of
+   * its batch. A drop under pressure may come while a write waits (for a connection, a drain),
+   * and counts these; the write then sees #dropEpoch changed and lets go of them.
+   */
+  #unsentFrame: PendingFrame | undefined;
+  #unsentBatch: readonly PendingFrame[] = NO_FRAMES;
+  #unsentFrom = 0;
+  #dropEpoch = 0;
 
   constructor(ring: Ring, report: Reporter, settings: KvsSinkSettings, log: LogFn) {
     this.#ring = ring;
@@ -179,6 +195,18 @@ export class KvsStream {
 
   /** Reads and handles records until the stream is closed, failed, or the element went away. */
   async run(): Promise<'closed' | 'failed' | 'element-gone'> {
+    // The loop may wait long (a stalled connection, a backoff): the store is watched beside it.
+    const pressureTimer = this.#settings.streamingType === 'realtime'
+      ? setInterval(() => this.#relievePressure(), PRESSURE_CHECK_MS) : undefined;
+    pressureTimer?.unref();
+    try {
+      return await this.#readRecords();
+    } finally {
+      clearInterval(pressureTimer);
+    }
+  }
+
+  async #readRecords(): Promise<'closed' | 'failed' | 'element-gone'> {
     let burst = 0;
     for (;;) {
       if (this.#fatal) return 'failed';
@@ -363,9 +391,17 @@ export class KvsStream {
       return;
     }
     const ready = this.#interleaver.push(frame);
-    for (let i = 0; i < ready.length; i++) {
-      if (!(await this.#writeFrame(ready[i]!, ready, i + 1))) return;
+    await this.#writeBatch(ready);
+  }
+
+  /** Writes frames the interleaver let go of, in order, until one cannot be sent. */
+  async #writeBatch(batch: readonly PendingFrame[]): Promise<void> {
+    this.#unsentBatch = batch;
+    for (let i = 0; i < batch.length; i++) {
+      this.#unsentFrom = i + 1;
+      if (!(await this.#writeFrame(batch[i]!, batch, i + 1))) break;
     }
+    this.#unsentBatch = NO_FRAMES;
   }
 
   /**
@@ -373,6 +409,15 @@ export class KvsStream {
    * frame, the rest of its batch and whatever the interleaver holds are read again later.
    */
   async #writeFrame(frame: PendingFrame, batch: readonly PendingFrame[] = NO_FRAMES, restFrom = 0): Promise<boolean> {
+    this.#unsentFrame = frame;
+    try {
+      return await this.#writeFrameUnsent(frame, batch, restFrom);
+    } finally {
+      this.#unsentFrame = undefined;
+    }
+  }
+
+  async #writeFrameUnsent(frame: PendingFrame, batch: readonly PendingFrame[], restFrom: number): Promise<boolean> {
     const { rec, info } = frame;
     const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
     const laggedTrack = this.#interleaver !== undefined && rec.track !== this.#videoTrack;
@@ -397,13 +442,17 @@ export class KvsStream {
         return true;
       }
     }
+    const epoch = this.#dropEpoch;
     if (!this.#session) {
       const opened = await this.#openSession();
+      if (epoch !== this.#dropEpoch) return false; // dropped (and counted) meanwhile
       if (!opened) return this.#requeue(frame, batch, restFrom);
     }
     if (Date.now() >= this.#rotateAtMs && this.#fragmenter?.startsFragment({ track: rec.track, keyframe, ptsTc: frame.tc })) {
       this.#rotateSession(frame.tc);
-      if (!(await this.#openSession())) return this.#requeue(frame, batch, restFrom);
+      const opened = await this.#openSession();
+      if (epoch !== this.#dropEpoch) return false;
+      if (!opened) return this.#requeue(frame, batch, restFrom);
     }
     const session = this.#session!;
     this.#lastTc.set(rec.track, frame.tc);
@@ -415,6 +464,7 @@ export class KvsStream {
     if (out.pieces.length === 0 || this.#skippingFragment) return true;
     if (!session.writable) return this.#requeue(frame, batch, restFrom);
     this.#store.frameSent(rec.next);
+    this.#unsentFrame = undefined;
     // Registered before writing, so the latency recorder knows the frame when its bytes are reported.
     this.#bytesQueued += out.byteLength;
     this.#latency.frameQueued(this.#bytesQueued, rec.aux);
@@ -428,6 +478,7 @@ export class KvsStream {
       } catch {
         // The session ended; its `closed` handler records why and the loop recovers.
       }
+      if (epoch !== this.#dropEpoch) return false;
     }
     return true;
   }
@@ -468,12 +519,7 @@ export class KvsStream {
         `${this.#pending.length} frames could not be sent.`, domain: 'stream', gstCode: 'format' });
       this.#pending = [];
     }
-    if (this.#interleaver && this.#interleaver.size > 0) {
-      const held = this.#interleaver.drain();
-      for (let i = 0; i < held.length; i++) {
-        if (!(await this.#writeFrame(held[i]!, held, i + 1))) break;
-      }
-    }
+    if (this.#interleaver && this.#interleaver.size > 0) await this.#writeBatch(this.#interleaver.drain());
     const session = this.#session;
     if (session && session.writable && this.#store.unacknowledged > 0) {
       session.write(this.#ensureFragmenter().end());
@@ -718,6 +764,91 @@ export class KvsStream {
         `${stalenessMs / 1000} s): reconnecting; unacknowledged fragments are sent again.` });
     this.#sessionError = error;
     this.#session.abort(error);
+  }
+
+  /**
+   * Realtime: when the store holds more than storage-size allows or older media than
+   * buffer-duration, whole fragments go from the oldest end (src/store/pressure.ts), the session
+   * carrying them is replaced, and the bus says how many frames went and which times.
+   */
+  #relievePressure(): void {
+    if (this.#closed || this.#fatal || this.#ring.closed) return;
+    const p = this.#ring.positions();
+    const heldBytes = p.writtenForward - p.released;
+    if (heldBytes === 0) return;
+    const nowNs = process.hrtime.bigint();
+    const ageMs = (auxNs: bigint): number => (auxNs > 0n && auxNs < nowNs ? Number(nowNs - auxNs) / 1e6 : 0);
+    this.#ring.seek(p.released);
+    const oldest = this.#ring.read();
+    const level: StoreLevel = { heldBytes, capacityBytes: p.capacityForward, oldestAgeMs: oldest ? ageMs(oldest.aux) : 0,
+      bufferDurationMs: this.#settings.bufferDurationMs };
+    const cause = pressureCause(level);
+    if (!cause) {
+      this.#ring.seek(p.read);
+      return;
+    }
+    // Where fragments may start, and the frames not yet read (counted if they go).
+    const cuts: CutPoint[] = [];
+    const unread: Array<{ position: number; pts: bigint }> = [];
+    const ptsOf = new Map<number, bigint>();
+    const caps: RingRecord[] = [];
+    for (let rec = oldest; rec; rec = this.#ring.read()) {
+      if (rec.type === RecordType.EOS || rec.type === RecordType.SHUTDOWN) break;
+      if (rec.type === RecordType.TRACK) caps.push({ ...rec, payload: rec.payload.slice() });
+      if (rec.type !== RecordType.FRAME || (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY))) continue;
+      ptsOf.set(rec.position, rec.pts);
+      if (rec.position >= p.read) unread.push({ position: rec.position, pts: rec.pts });
+      const startsFragment = this.#videoTrack === undefined || (rec.track === this.#videoTrack && (rec.flags & FrameFlag.KEY) !== 0);
+      if (startsFragment && rec.position > p.released) cuts.push({ position: rec.position, ageMs: ageMs(rec.aux) });
+    }
+    this.#ring.seek(p.read);
+    const cut = chooseCut(cuts, p.writtenForward, level);
+    if (!cut) return; // one fragment holds it all: it is never cut in two; the element drops at the door
+    this.#dropBefore(cut.position, cause, unread, ptsOf, caps);
+  }
+
+  #dropBefore(cut: number, cause: PressureCause, unread: ReadonlyArray<{ position: number; pts: bigint }>,
+    ptsOf: ReadonlyMap<number, bigint>, caps: readonly RingRecord[]): void {
+    let unsent = this.#interleaver?.countBefore(cut) ?? 0;
+    if (this.#unsentFrame && this.#unsentFrame.position < cut) unsent++;
+    for (let i = this.#unsentFrom; i < this.#unsentBatch.length; i++) if (this.#unsentBatch[i]!.position < cut) unsent++;
+    for (const u of unread) if (u.position < cut) unsent++;
+    this.#dropEpoch++;
+    this.#unsentBatch = NO_FRAMES;
+    this.#unsentFrame = undefined;
+    this.#abortSession(`dropping the oldest fragments (${cause})`);
+    this.#abortRetiring(`dropping the oldest fragments (${cause})`);
+    this.#interleaver?.clear();
+    this.#replayUntil = Math.max(this.#replayUntil, this.#ring.positions().read);
+    const held = this.#store.dropBefore(cut);
+    this.#clusterTc = undefined;
+    this.#lastTc.clear();
+    this.#fragmenter?.reset();
+    // A caps change in what went still applies to what is kept.
+    for (const rec of caps) if (rec.position < cut) this.#onCaps(rec.track, new TextDecoder().decode(rec.payload));
+    const frames = held.frames + unsent;
+    let firstPts: bigint | undefined;
+    let lastPts: bigint | undefined;
+    for (const [position, pts] of ptsOf) {
+      if (position >= cut || pts < 0n) continue;
+      if (firstPts === undefined || pts < firstPts) firstPts = pts;
+      if (lastPts === undefined || pts > lastPts) lastPts = pts;
+    }
+    const fragments = Math.max(held.fragments, frames > 0 ? 1 : 0);
+    this.#summary.droppedFrames += frames;
+    this.#summary.framesDroppedByPressure += frames;
+    this.#summary.fragmentsDroppedByPressure += fragments;
+    this.#log('info', `${cause}: dropped ${frames} frame(s) in ${fragments} fragment(s) before ring position ${cut}`);
+    this.#report.message('kvs-frames-dropped', {
+      cause, frames, fragments, ...(firstPts !== undefined ? { 'first-pts': firstPts, 'last-pts': lastPts } : {}),
+      'total-frames': this.#summary.framesDroppedByPressure,
+    });
+    const limit = cause === 'storage-size'
+      ? `the stream buffer (storage-size=${this.#settings.storageSizeBytes / 1024 / 1024} MB) is ${Math.round(STORAGE_HIGH_WATER * 100)}% full`
+      : `it holds more than buffer-duration (${this.#settings.bufferDurationMs / 1000} s) of media`;
+    this.#warn({ code: 'FRAMES_DROPPED', message: `KVS is not keeping up and ${limit}: the oldest ${frames} frame(s) ` +
+      `(${fragments} whole fragment(s)) were dropped to keep the newest; ${this.#summary.framesDroppedByPressure} so far. ` +
+      'Check the network, lower the bitrate, or raise storage-size and buffer-duration.', domain: 'resource', gstCode: 'write' });
   }
 
   /** Saves what the timestamp mapper fixed, once, so that a restarted worker keeps the times. */

@@ -21,6 +21,24 @@ function liveSource(frames: number): string {
   return h264TestSource(frames).replace('videotestsrc', 'videotestsrc is-live=true');
 }
 
+/** About 100 KB/s of live H.264 that does not compress away (noise), a key frame every second. */
+function busyLiveSource(frames: number): string {
+  return `videotestsrc is-live=true pattern=snow num-buffers=${frames} ! video/x-raw,width=320,height=240,framerate=30/1 ! ` +
+    'x264enc bframes=0 key-int-max=30 speed-preset=ultrafast bitrate=800 ! video/x-h264,stream-format=avc,alignment=au,profile=baseline';
+}
+
+function field(stdout: string, structure: string, name: string): number[] {
+  const re = new RegExp(`${structure}, [^\\n]*?${name}=\\(g?u?int64\\)(\\d+)`, 'g');
+  return [...stdout.matchAll(re)].map((m) => Number(m[1]));
+}
+
+/** Frames stored per distinct fragment timecode: a fragment sent again may be stored twice. */
+function storedFrames(stream: string): number {
+  const byTc = new Map<number, number>();
+  for (const f of kvs.getFragments(stream)) byTc.set(f.fragmentTimecode, Math.max(byTc.get(f.fragmentTimecode) ?? 0, f.frameCount));
+  return [...byTc.values()].reduce((a, b) => a + b, 0);
+}
+
 describe('network', () => {
   it('rotates PutMedia sessions at fragment boundaries after rotation-period, with no gap and nothing sent twice', async () => {
     const result = await gstLaunch(`${liveSource(360)} ! ${kvsSink('rotated', 'rotation-period=3')}`,
@@ -37,5 +55,33 @@ describe('network', () => {
       const gap = fragments[i]!.fragmentTimecode - (fragments[i - 1]!.fragmentTimecode + fragments[i - 1]!.durationMs);
       expect(Math.abs(gap)).toBeLessThanOrEqual(34);
     }
+  });
+
+  it('with the minimum storage-size and a 20 s stall, drops whole fragments from the oldest end, exactly counted, and the newest arrive', async () => {
+    // The first session is cut after 3 fragments; the next ones meet a 20 s network freeze.
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'full-store', afterFragments: 3 });
+    kvs.faults.add({ kind: 'stall', api: 'PutMedia', stream: 'full-store', call: 2, times: 0, ms: 20_000 });
+    const frames = 1200;
+    const result = await gstLaunch(`-m ${busyLiveSource(frames)} ! ${kvsSink('full-store', 'storage-size=1')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 120_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=1 MB\) is 75% full: the oldest \d+ frame\(s\)/);
+    const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
+    const [byPressure] = field(result.stdout, 'kvs-stream-closed', 'frames-dropped-by-pressure');
+    const reported = field(result.stdout, 'kvs-frames-dropped', 'frames');
+    expect(byPressure).toBeGreaterThan(0);
+    expect(reported.reduce((a, b) => a + b, 0)).toBe(byPressure);
+    // Exactly: what did not arrive is what was reported dropped.
+    expect(dropped).toBe(frames - storedFrames('full-store'));
+    expect(result.stdout).not.toContain('kvs-fragment-rejected');
+    expect(kvs.metrics('full-store')['PutMedia.ErrorAckCount']).toBe(0);
+    const fragments = kvs.getFragments('full-store').sort((a, b) => a.fragmentTimecode - b.fragmentTimecode);
+    expect(Math.max(...fragments.map((f) => f.durationMs))).toBeLessThanOrEqual(10_000);
+    // The frames after the stall arrive: the last 10 s (the stall ends about 24 s in, the stream lasts 40 s).
+    const first = fragments[0]!.fragmentTimecode;
+    const lastEnd = fragments[fragments.length - 1]!.fragmentTimecode + fragments[fragments.length - 1]!.durationMs;
+    expect(lastEnd - first).toBeGreaterThan(39_000);
+    const tail = fragments.filter((f) => f.fragmentTimecode >= lastEnd - 10_000);
+    expect(tail.reduce((n, f) => n + f.frameCount, 0)).toBeGreaterThanOrEqual(290);
   });
 });
