@@ -1,7 +1,9 @@
 /**
  * Deterministic fault injection. A fault names the calls it applies to (API, optional
  * stream, starting at the `call`-th matching call counted from when the fault was added)
- * and fires `times` times (default 1; 0 = on every matching call from then on).
+ * and fires `times` times (default 1; 0 = on every matching call from then on). With `forMs`
+ * it fires only within that many ms of its first firing: `{ kind: 'reset', api: '*', times: 0,
+ * forMs: 30000 }` is a 30 s outage.
  *
  * Kinds:
  * - `drop-connection`  PutMedia: destroy the socket after `afterBytes` body bytes or after
@@ -40,9 +42,11 @@ export type FaultSpec = {
   close?: boolean;
   ms?: number;
   bytesPerSecond?: number;
+  /** Fire only within this many ms of the first firing. */
+  forMs?: number;
 };
 
-export type ActiveFault = FaultSpec & { id: number; seen: number; fired: number; /** `stall`: when the freeze ends. */ untilMs?: number };
+export type ActiveFault = FaultSpec & { id: number; seen: number; fired: number; /** End of the `forMs` window (or of a stall). */ untilMs?: number };
 
 export const CONTROL_APIS = new Set([
   'CreateStream',
@@ -68,7 +72,7 @@ export function validateFault(spec: FaultSpec): string | undefined {
   if (!['drop-connection', 'fail-call', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'stall', 'black-hole', 'reset'].includes(spec.kind)) {
     return `unknown fault kind "${String(spec.kind)}"`;
   }
-  for (const k of ['call', 'times', 'afterBytes', 'afterFragments', 'fragment', 'errorId', 'ms', 'bytesPerSecond'] as const) {
+  for (const k of ['call', 'times', 'afterBytes', 'afterFragments', 'fragment', 'errorId', 'ms', 'bytesPerSecond', 'forMs'] as const) {
     if (!n(spec[k])) return `fault option "${k}" must be a non-negative number`;
   }
   const api = spec.api ?? defaultApi(spec.kind);
@@ -124,8 +128,9 @@ export function createFaultRegistry(initial: readonly FaultSpec[] = []): FaultRe
         const times = f.times ?? 1;
         if (f.seen < (f.call ?? 1)) continue;
         if (times !== 0 && f.fired >= times) continue;
-        if (f.kind === 'stall') {
-          f.untilMs ??= Date.now() + (f.ms ?? 0);
+        const windowMs = f.kind === 'stall' ? f.ms : f.forMs;
+        if (windowMs !== undefined) {
+          f.untilMs ??= Date.now() + windowMs;
           if (Date.now() >= f.untilMs) continue;
         }
         f.fired++;

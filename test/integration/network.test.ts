@@ -84,4 +84,24 @@ describe('network', () => {
     const tail = fragments.filter((f) => f.fragmentTimecode >= lastEnd - 10_000);
     expect(tail.reduce((n, f) => n + f.frameCount, 0)).toBeGreaterThanOrEqual(290);
   });
+
+  it('loses nothing over 60 s with the connection dropped every 5 fragments and a 30 s outage', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'outage', afterFragments: 5, times: 0 });
+    // From the fourth PutMedia (about 15 s in), every request is reset for 30 s.
+    kvs.faults.add({ kind: 'reset', api: '*', stream: 'outage', call: 4, times: 0, forMs: 30_000 });
+    const frames = 1800;
+    const result = await gstLaunch(`-m ${liveSource(frames)} ! ${kvsSink('outage')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 150_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(kvs.metrics('outage')['PutMedia.Requests']).toBeGreaterThanOrEqual(8);
+    expect(field(result.stdout, 'kvs-stream-closed', 'dropped-frames')).toEqual([0]);
+    // Every frame exactly once after deduplication (by fragment timecode): a replayed fragment
+    // has the same boundaries, so one that overlapped another would count its frames twice.
+    expect(storedFrames('outage')).toBe(frames);
+    const fragments = kvs.getFragments('outage').sort((a, b) => a.fragmentTimecode - b.fragmentTimecode);
+    for (let i = 1; i < fragments.length; i++) {
+      if (fragments[i]!.fragmentTimecode === fragments[i - 1]!.fragmentTimecode) continue;
+      expect(fragments[i]!.fragmentTimecode).toBeGreaterThanOrEqual(fragments[i - 1]!.fragmentTimecode + fragments[i - 1]!.durationMs);
+    }
+  });
 });
