@@ -87,6 +87,26 @@ export class ContentStore {
     return frames;
   }
 
+  /**
+   * replay-duration: before a replay, stops holding the fragments that start more than that
+   * before the newest one (which is always kept). Returns their frames and fragments.
+   */
+  giveUpOlderThan(timecode: number): { frames: number; fragments: number } {
+    let frames = 0;
+    let fragments = 0;
+    while (this.#fragments.length > 1 && this.#fragments[0]!.timecode < timecode) {
+      frames += this.#fragments[0]!.frames;
+      fragments++;
+      this.#complete(0);
+    }
+    return { frames, fragments };
+  }
+
+  /** Timecode of the newest fragment held, if any. */
+  get newestTimecode(): number | undefined {
+    return this.#fragments[this.#fragments.length - 1]?.timecode;
+  }
+
   /** After a failed session: the next read is the first record of the oldest fragment held (false: none). */
   rewind(): boolean {
     const first = this.#fragments[0];

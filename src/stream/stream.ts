@@ -24,6 +24,7 @@ import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
 import { Interleaver } from './interleaver.js';
+import { retryDelayMs } from './retry.js';
 
 /** A frame with its timecode, between the ring and the fragmenter. */
 interface PendingFrame {
@@ -68,7 +69,6 @@ export interface StreamSummary {
 
 /** PutMedia's minimum fragment duration (guide, service limits ~L5949: "1 second [h]"). */
 const MIN_FRAGMENT_DURATION_MS = 1000;
-const MAX_BACKOFF_MS = 10_000;
 /** Offline: after a wake-up, wait this long (µs) for more records before handling them. */
 const OFFLINE_COALESCE_US = 1000;
 const IDLE_TICK_MS = 200;
@@ -129,6 +129,8 @@ export class KvsStream {
   #authRetries = 0;
   /** When the current session last heard an ACK (or started). */
   #lastAckMs = 0;
+  /** The current session has had an ACK: `connected` was posted for it. */
+  #sessionAcked = false;
   /** When the current session must give way to a new one, at the next fragment boundary. */
   #rotateAtMs = Infinity;
   /** Sessions ended by a rotation that still owe acknowledgements, with their first fragment's successor. */
@@ -146,7 +148,9 @@ export class KvsStream {
   #closed = false;
   #fatal = false;
   #attempt = 0;
-  #lastWarningMs = 0;
+  /** When each kind of warning (by code) was last posted: a repeated cause is posted every WARNING_INTERVAL_MS. */
+  readonly #lastWarningMs = new Map<string, number>();
+  #lastLatencyPressureMs = 0;
   #summary: StreamSummary = {
     frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesDroppedByPressure: 0,
     fragmentsDroppedByPressure: 0, framesLostToRejections: 0, framesLostAtStop: 0,
@@ -197,7 +201,10 @@ export class KvsStream {
   async run(): Promise<'closed' | 'failed' | 'element-gone'> {
     // The loop may wait long (a stalled connection, a backoff): the store is watched beside it.
     const pressureTimer = this.#settings.streamingType === 'realtime'
-      ? setInterval(() => this.#relievePressure(), PRESSURE_CHECK_MS) : undefined;
+      ? setInterval(() => {
+        this.#checkLatency();
+        this.#relievePressure();
+      }, PRESSURE_CHECK_MS) : undefined;
     pressureTimer?.unref();
     try {
       return await this.#readRecords();
@@ -656,6 +663,7 @@ export class KvsStream {
       onChunkWritten: (bytes) => this.#latency.bytesWritten(bytes),
     });
     this.#session = session;
+    this.#sessionAcked = false;
     this.#lastAckMs = Date.now();
     this.#rotateAtMs = await this.#rotationTime(conn, this.#lastAckMs);
     this.#summary.sessions++;
@@ -701,6 +709,10 @@ export class KvsStream {
   #onAck(ack: FragmentAck, conn: Connection): void {
     this.#summary.acks++;
     this.#lastAckMs = Date.now();
+    if (!this.#sessionAcked && this.#session && !this.#retiring.has(this.#session)) {
+      this.#sessionAcked = true;
+      this.#postConnectionState('connected', {});
+    }
     this.#report.ack({ 'event-type': ack.type, 'fragment-timecode': ack.fragmentTimecode,
       'fragment-number': ack.fragmentNumber, 'error-id': ack.errorId });
     if (ack.type === 'IDLE' || ack.fragmentTimecode === undefined) return;
@@ -764,6 +776,36 @@ export class KvsStream {
         `${stalenessMs / 1000} s): reconnecting; unacknowledged fragments are sent again.` });
     this.#sessionError = error;
     this.#session.abort(error);
+  }
+
+  /**
+   * max-latency: a frame that has waited that long to be sent means the connection does not keep
+   * up (a stalled socket, a path that got slow). Report it and start a new connection, as the
+   * producer SDK does on stream latency pressure.
+   */
+  #checkLatency(): void {
+    const maxLatencyMs = this.#settings.maxLatencyMs;
+    const session = this.#session;
+    if (maxLatencyMs <= 0 || !session || this.#sessionError || this.#closed || this.#fatal || this.#ring.closed) return;
+    const nowMs = Date.now();
+    if (nowMs - this.#lastLatencyPressureMs < maxLatencyMs) return;
+    // The oldest frame KVS has not acknowledged: what the kernel's socket buffers hold counts too.
+    const p = this.#ring.positions();
+    if (p.released >= p.writtenForward) return;
+    this.#ring.seek(p.released);
+    const oldest = this.#ring.read();
+    this.#ring.seek(p.read);
+    if (!oldest || oldest.aux <= 0n) return;
+    const backlogMs = Number(process.hrtime.bigint() - oldest.aux) / 1e6;
+    if (backlogMs <= maxLatencyMs) return;
+    this.#lastLatencyPressureMs = nowMs;
+    this.#report.message('kvs-latency-pressure', { 'backlog-ms': Math.round(backlogMs), 'max-latency-ms': maxLatencyMs,
+      'backlog-bytes': p.writtenForward - p.released });
+    const error = new KvsError({ code: 'LATENCY_PRESSURE', retriable: true,
+      message: `The oldest frame not yet acknowledged is ${(backlogMs / 1000).toFixed(1)} s old, more than max-latency ` +
+        `(${maxLatencyMs / 1000} s): the connection does not keep up and is replaced.` });
+    this.#sessionError = error;
+    session.abort(error);
   }
 
   /**
@@ -851,6 +893,18 @@ export class KvsStream {
       'Check the network, lower the bitrate, or raise storage-size and buffer-duration.', domain: 'resource', gstCode: 'write' });
   }
 
+  /**
+   * `kvs-connection-state` for applications: `connected` once a session has its first ACK,
+   * `reconnecting` (cause, attempt, delay) before each retry, with what waits in the store.
+   */
+  #postConnectionState(state: 'connected' | 'reconnecting', fields: Record<string, string | number>): void {
+    const p = this.#ring.positions();
+    this.#report.message('kvs-connection-state', {
+      state, ...fields, session: this.#summary.sessions,
+      'backlog-bytes': p.writtenForward - p.released, 'unacknowledged-fragments': this.#store.unacknowledged,
+    });
+  }
+
   /** Saves what the timestamp mapper fixed, once, so that a restarted worker keeps the times. */
   #saveTimestampBase(): void {
     const base = this.#timestamps.base;
@@ -876,11 +930,13 @@ export class KvsStream {
       return;
     }
     if (error.refreshEndpoint || error.refreshCredentials) this.#connection = undefined;
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.#attempt);
+    const delay = retryDelayMs(error, this.#attempt);
     this.#attempt++;
+    this.#postConnectionState('reconnecting', { cause: error.code, attempt: this.#attempt, 'retry-in-ms': delay });
     this.#warn({ ...problemFromError(error), message: `${error.message} Retrying in ${(delay / 1000).toFixed(1)} s ` +
       `(attempt ${this.#attempt}); frames are kept in the buffer meanwhile.` });
     await sleep(delay);
+    this.#limitReplay();
     const held = this.#interleaver?.oldestPosition();
     this.#interleaver?.clear();
     this.#replayUntil = this.#ring.positions().read;
@@ -939,6 +995,19 @@ export class KvsStream {
     }
   }
 
+  /** A replay goes back at most replay-duration from the newest fragment sent (guide ~L4891). */
+  #limitReplay(): void {
+    const newest = this.#store.newestTimecode;
+    if (newest === undefined) return;
+    const skipped = this.#store.giveUpOlderThan(newest - this.#settings.replayDurationMs / this.#settings.timecodeScaleMs);
+    if (skipped.frames === 0) return;
+    this.#summary.droppedFrames += skipped.frames;
+    this.#report.message('kvs-frames-dropped', { cause: 'replay-duration', frames: skipped.frames, fragments: skipped.fragments });
+    this.#warn({ code: 'FRAMES_NOT_RESENT', message: `${skipped.frames} frame(s) (${skipped.fragments} fragment(s)) sent ` +
+      `but not acknowledged are older than replay-duration (${this.#settings.replayDurationMs / 1000} s) and are not ` +
+      'sent again; raise replay-duration to resend more after a failure.', domain: 'resource', gstCode: 'write' });
+  }
+
   #restartSessionAtNextKeyFrame(): void {
     this.#session?.end();
     this.#session = undefined;
@@ -984,8 +1053,8 @@ export class KvsStream {
   #warn(problem: Problem): void {
     const now = Date.now();
     this.#log('warn', problem.message);
-    if (now - this.#lastWarningMs < WARNING_INTERVAL_MS) return;
-    this.#lastWarningMs = now;
+    if (now - (this.#lastWarningMs.get(problem.code) ?? -Infinity) < WARNING_INTERVAL_MS) return;
+    this.#lastWarningMs.set(problem.code, now);
     this.#report.warning(problem);
   }
 

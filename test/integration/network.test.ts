@@ -83,7 +83,7 @@ describe('network', () => {
     expect(lastEnd - first).toBeGreaterThan(39_000);
     const tail = fragments.filter((f) => f.fragmentTimecode >= lastEnd - 10_000);
     expect(tail.reduce((n, f) => n + f.frameCount, 0)).toBeGreaterThanOrEqual(290);
-  });
+  }, 200_000);
 
   it('loses nothing over 60 s with the connection dropped every 5 fragments and a 30 s outage', async () => {
     kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'outage', afterFragments: 5, times: 0 });
@@ -103,5 +103,36 @@ describe('network', () => {
       if (fragments[i]!.fragmentTimecode === fragments[i - 1]!.fragmentTimecode) continue;
       expect(fragments[i]!.fragmentTimecode).toBeGreaterThanOrEqual(fragments[i - 1]!.fragmentTimecode + fragments[i - 1]!.durationMs);
     }
+  }, 200_000);
+
+  it('replays at most replay-duration after a failure, and says what it did not send again', async () => {
+    // The first session gets no ACK and is cut after 8 fragments: all 8 wait to be resent.
+    kvs.faults.add({ kind: 'withhold-acks', api: 'PutMedia', stream: 'replay-limit', ms: 60_000, times: 1 });
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'replay-limit', afterFragments: 8 });
+    const result = await gstLaunch(`-m ${h264TestSource(300)} ! ${kvsSink('replay-limit', 'replay-duration=3')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: \d+ frame\(s\) \(\d+ fragment\(s\)\) sent but not acknowledged are older than replay-duration \(3 s\)/);
+    expect(result.stdout).toMatch(/kvs-frames-dropped, cause=\(string\)replay-duration, frames=\(guint64\)\d+/);
+    const fragments = kvs.getFragments('replay-limit');
+    const lastOfFirst = Math.max(...fragments.filter((f) => f.session === 1).map((f) => f.fragmentTimecode));
+    const firstOfSecond = Math.min(...fragments.filter((f) => f.session === 2).map((f) => f.fragmentTimecode));
+    // The replay starts within replay-duration (plus the fragment it lands on) of the newest fragment sent.
+    expect(firstOfSecond).toBeGreaterThanOrEqual(lastOfFirst - 3_000 - 1_100);
+    expect(firstOfSecond).toBeLessThanOrEqual(lastOfFirst);
+  });
+
+  it('replaces a connection that falls behind max-latency, and posts the connection state', async () => {
+    // The first session reads at half the bitrate; the next ones at full speed.
+    kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'latency', bytesPerSecond: 50_000, times: 1 });
+    const frames = 450;
+    const result = await gstLaunch(`-m ${busyLiveSource(frames)} ! ${kvsSink('latency', 'max-latency=3')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/kvs-latency-pressure, backlog-ms=\(guint64\)\d+, max-latency-ms=\(guint64\)3000/);
+    expect(result.stdout).toMatch(/kvs-connection-state, state=\(string\)reconnecting, cause=\(string\)LATENCY_PRESSURE, attempt=\(guint64\)1/);
+    expect(result.stdout).toMatch(/kvs-connection-state, state=\(string\)connected, session=\(guint64\)2/);
+    expect(kvs.metrics('latency')['PutMedia.Requests']).toBeGreaterThanOrEqual(2);
+    expect(storedFrames('latency')).toBe(frames);
   });
 });
