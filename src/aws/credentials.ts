@@ -1,6 +1,14 @@
 /**
- * Credential resolution: properties → environment → credential-path file → the standard AWS
- * chain (profiles, SSO, web identity, ECS, IMDS).
+ * Credential resolution: iot-certificate → properties → environment → credential-path file →
+ * the standard AWS chain (profiles, SSO, web identity, ECS, IMDS). IoT first, as the official
+ * element does.
+ *
+ * Refresh: every provider returns `expiration` on credentials that expire and, called within
+ * its margin of that time, returns fresh ones (IoT: fetched again; file: re-read; chain: the SDK's
+ * own refresh, 5 min ahead). `{ forceRefresh: true }` asks for new ones now. Credentials that do
+ * not expire (keys) get an expiration `rotation-period` seconds after they were first handed
+ * out, and a new one after that: that is the official element's "rotation period", so that
+ * PutMedia sessions are rotated on it.
  *
  * Differences from the official element (research §2.6), on purpose:
  * - the standard chain is the last resort instead of "Could not find any AWS credentials!";
@@ -16,8 +24,9 @@ import { statSync } from 'node:fs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { KvsError, NO_CREDENTIALS_HINT, isKvsError, maskAccessKeyId, sanitizeMessage, type LogFn } from './errors.js';
 import type { Env } from './endpoint.js';
+import { iotCredentialProvider, parseIotCertificate } from './iot-credentials.js';
 
-export type CredentialSource = 'properties' | 'environment' | 'credential-file' | 'chain';
+export type CredentialSource = 'iot-certificate' | 'properties' | 'environment' | 'credential-file' | 'chain';
 
 export interface CredentialProps {
   /** `access-key`; the caller maps the official sentinel "access_key" to undefined. */
@@ -28,6 +37,12 @@ export interface CredentialProps {
   sessionToken?: string | undefined;
   /** `credential-path`; used only if the file exists. */
   credentialPath?: string | undefined;
+  /** `iot-certificate` (GstStructure text); wins over everything else when set. */
+  iotCertificate?: string | undefined;
+  /** `stream-name`: the IoT thing name unless the structure gives `iot-thing-name`. */
+  streamName?: string | undefined;
+  /** `rotation-period`, s: lifetime given to credentials that do not expire (0: none). */
+  rotationPeriodS?: number | undefined;
 }
 
 export interface ResolveCredentialOptions {
@@ -40,6 +55,8 @@ export interface ResolveCredentialOptions {
   chainTimeoutMs?: number;
   /** Tests: replace the chain. */
   chainFactory?: () => AwsCredentialIdentityProvider;
+  /** Clock, ms since epoch (tests). */
+  now?: () => number;
 }
 
 export interface ResolvedCredentials {
@@ -77,6 +94,21 @@ export function resolveCredentialProvider(
   env: Env = process.env,
   opts: ResolveCredentialOptions = {},
 ): ResolvedCredentials {
+  const resolved = resolveSource(props, env, opts);
+  const periodMs = (props.rotationPeriodS ?? 0) * 1000;
+  if (periodMs <= 0) return resolved;
+  return { ...resolved, provider: withRotationPeriod(resolved.provider, periodMs, opts.now ?? Date.now) };
+}
+
+function resolveSource(props: CredentialProps, env: Env, opts: ResolveCredentialOptions): ResolvedCredentials {
+  if (present(props.iotCertificate)) {
+    const iot = parseIotCertificate(props.iotCertificate, props.streamName ?? '');
+    return {
+      provider: iotCredentialProvider(iot, { ...(opts.log ? { log: opts.log } : {}), ...(opts.now ? { now: opts.now } : {}) }),
+      source: 'iot-certificate',
+      description: `iot-certificate (${iot.endpoint}, role alias "${iot.roleAlias}", thing "${iot.thingName}")`,
+    };
+  }
   const hasAk = present(props.accessKey);
   const hasSk = present(props.secretKey);
   if (hasAk !== hasSk) {
@@ -121,7 +153,9 @@ export function resolveCredentialProvider(
 
   if (present(props.credentialPath) && fileExists(props.credentialPath)) {
     return {
-      provider: fileCredentialProvider(props.credentialPath, opts.log ? { log: opts.log } : {}),
+      provider: fileCredentialProvider(props.credentialPath, {
+        ...(opts.log ? { log: opts.log } : {}), ...(opts.now ? { now: opts.now } : {}),
+      }),
       source: 'credential-file',
       description: `credential-path file ${props.credentialPath}`,
     };
@@ -131,6 +165,32 @@ export function resolveCredentialProvider(
     provider: boundedChain(opts),
     source: 'chain',
     description: 'AWS default credential chain (profile, SSO, web identity, ECS, EC2 instance role)',
+  };
+}
+
+/** Refresh margin for a rotation period: min(38 s, half the period). */
+function rotationMarginMs(periodMs: number): number {
+  return Math.min(CREDENTIAL_FILE_REFRESH_MARGIN_MS, periodMs / 2);
+}
+
+/**
+ * Gives credentials without an expiration one: `periodMs` after they were first handed out.
+ * Called within the margin of that time, the same keys come back with a new expiration, so a
+ * session signed with them is rotated once per period. Expiring credentials pass through.
+ */
+export function withRotationPeriod(provider: AwsCredentialIdentityProvider, periodMs: number,
+  now: () => number = Date.now): AwsCredentialIdentityProvider {
+  let stamped: { from: AwsCredentialIdentity; out: AwsCredentialIdentity; expiresMs: number } | undefined;
+  return async (identityProperties?: Record<string, unknown>) => {
+    const creds = await provider(identityProperties);
+    if (creds.expiration) return creds;
+    const t = now();
+    if (!stamped || stamped.from !== creds || identityProperties?.forceRefresh === true
+      || t >= stamped.expiresMs - rotationMarginMs(periodMs)) {
+      const expiresMs = t + periodMs;
+      stamped = { from: creds, out: Object.freeze({ ...creds, expiration: new Date(expiresMs) }), expiresMs };
+    }
+    return stamped.out;
   };
 }
 
@@ -151,7 +211,7 @@ function boundedChain(opts: ResolveCredentialOptions): AwsCredentialIdentityProv
     : undefined;
   const loadChain = (): Promise<AwsCredentialIdentityProvider> => (chain ??= import('@aws-sdk/credential-providers')
     .then((m) => m.fromNodeProviderChain({ timeout: METADATA_TIMEOUT_MS, maxRetries: METADATA_MAX_RETRIES })));
-  return async () => {
+  return async (identityProperties?: Record<string, unknown>) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -164,7 +224,8 @@ function boundedChain(opts: ResolveCredentialOptions): AwsCredentialIdentityProv
       timer.unref?.();
     });
     try {
-      return await Promise.race([loadChain().then((provider) => provider()), timeout]);
+      // The chain is memoized by the SDK: it refreshes 5 min before expiry, or on forceRefresh.
+      return await Promise.race([loadChain().then((provider) => provider(identityProperties)), timeout]);
     } catch (err) {
       if (isKvsError(err)) throw err;
       const raw = err instanceof Error ? err.message : String(err);
@@ -251,7 +312,7 @@ export function fileCredentialProvider(path: string, opts: FileCredentialOptions
   const margin = opts.refreshMarginMs ?? CREDENTIAL_FILE_REFRESH_MARGIN_MS;
   let cached: { creds: AwsCredentialIdentity; mtimeMs: number; size: number } | undefined;
 
-  return async () => {
+  return async (identityProperties?: Record<string, unknown>) => {
     let st;
     try {
       st = await stat(path);
@@ -263,7 +324,8 @@ export function fileCredentialProvider(path: string, opts: FileCredentialOptions
       });
     }
     const exp = cached?.creds.expiration?.getTime();
-    const fresh = cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.size === st.size
+    const fresh = cached !== undefined && identityProperties?.forceRefresh !== true
+      && cached.mtimeMs === st.mtimeMs && cached.size === st.size
       && (exp === undefined || now() + margin < exp);
     if (fresh) return cached!.creds;
 

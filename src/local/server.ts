@@ -23,7 +23,7 @@ import { BodyTooLargeError, readBody, requestId, sendError, sendJson } from './h
 import { emptyMetrics, restoreMetrics, type StreamMetrics } from './metrics.js';
 import { runPutMedia, validatePutMediaHeaders } from './put-media.js';
 import { createTokenBucket, createWindowLimiter } from './rate-limit.js';
-import { verifySigV4, type CredentialSet } from './sigv4.js';
+import { MAX_CLOCK_SKEW_MS, verifySigV4, type CredentialSet } from './sigv4.js';
 import { loadStreams, removeStreamDir, saveJson, saveStreamRecord, streamDir, type FragmentIndexEntry, type StreamRecord } from './store.js';
 
 export type { CredentialSet } from './sigv4.js';
@@ -121,6 +121,11 @@ export type LocalKvs = {
   metrics(streamName: string): StreamMetrics;
   /** Resolves once `streamName` has at least `count` stored fragments. */
   waitForFragments(streamName: string, count: number, timeoutMs?: number): Promise<FragmentInfo[]>;
+  /**
+   * Accepts one more credential set from now on; with `expiresAtMs`, requests signed with it are
+   * refused after that time with 403 ExpiredTokenException (what the IoT provider issues).
+   */
+  addCredentials(set: CredentialSet): void;
   readonly faults: Pick<FaultRegistry, 'add' | 'remove' | 'clear' | 'list'>;
 };
 
@@ -384,6 +389,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
         ctx.log('warn', 'put-media-rejected', { errorType: pm.errorType, message: pm.message });
         return rejectEarly(req, res, pm, reqId, true);
       }
+      if (auth.expiresAtMs !== undefined) pm.credentialsExpireAtMs = auth.expiresAtMs;
       const stream = pm.stream;
       const name = stream.record.streamName;
       stream.metrics['PutMedia.Requests']++;
@@ -557,6 +563,13 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
     listStreams: () => [...ctx.streams.values()].map(summary),
     getFragments: (name) => toInfo(requireStream(name)),
     metrics: (name) => JSON.parse(JSON.stringify(requireStream(name).metrics)) as StreamMetrics,
+    addCredentials(set) {
+      if (!set.accessKeyId || !set.secretAccessKey) throw new TypeError('Expected { accessKeyId, secretAccessKey, sessionToken?, expiresAtMs? }');
+      // Sets expired for longer than the clock-skew window can no longer sign anything: drop them.
+      const stale = ctx.now() - MAX_CLOCK_SKEW_MS;
+      opts.credentials = opts.credentials.filter((c) => c.expiresAtMs === undefined || c.expiresAtMs > stale);
+      opts.credentials.push({ ...set });
+    },
     waitForFragments(name, count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = (): boolean => {
