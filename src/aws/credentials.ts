@@ -5,10 +5,8 @@
  *
  * Refresh: every provider returns `expiration` on credentials that expire and, called within
  * its margin of that time, returns fresh ones (IoT: fetched again; file: re-read; chain: the SDK's
- * own refresh, 5 min ahead). `{ forceRefresh: true }` asks for new ones now. Credentials that do
- * not expire (keys) get an expiration `rotation-period` seconds after they were first handed
- * out, and a new one after that: that is the official element's "rotation period", so that
- * PutMedia sessions are rotated on it.
+ * own refresh, 5 min ahead). `{ forceRefresh: true }` asks for new ones now. Sessions are rotated
+ * on that `expiration` and on rotation-period by the stream (src/stream/stream.ts).
  *
  * Differences from the official element (research §2.6), on purpose:
  * - the standard chain is the last resort instead of "Could not find any AWS credentials!";
@@ -41,8 +39,6 @@ export interface CredentialProps {
   iotCertificate?: string | undefined;
   /** `stream-name`: the IoT thing name unless the structure gives `iot-thing-name`. */
   streamName?: string | undefined;
-  /** `rotation-period`, s: lifetime given to credentials that do not expire (0: none). */
-  rotationPeriodS?: number | undefined;
 }
 
 export interface ResolveCredentialOptions {
@@ -94,13 +90,6 @@ export function resolveCredentialProvider(
   env: Env = process.env,
   opts: ResolveCredentialOptions = {},
 ): ResolvedCredentials {
-  const resolved = resolveSource(props, env, opts);
-  const periodMs = (props.rotationPeriodS ?? 0) * 1000;
-  if (periodMs <= 0) return resolved;
-  return { ...resolved, provider: withRotationPeriod(resolved.provider, periodMs, opts.now ?? Date.now) };
-}
-
-function resolveSource(props: CredentialProps, env: Env, opts: ResolveCredentialOptions): ResolvedCredentials {
   if (present(props.iotCertificate)) {
     const iot = parseIotCertificate(props.iotCertificate, props.streamName ?? '');
     return {
@@ -165,32 +154,6 @@ function resolveSource(props: CredentialProps, env: Env, opts: ResolveCredential
     provider: boundedChain(opts),
     source: 'chain',
     description: 'AWS default credential chain (profile, SSO, web identity, ECS, EC2 instance role)',
-  };
-}
-
-/** Refresh margin for a rotation period: min(38 s, half the period). */
-function rotationMarginMs(periodMs: number): number {
-  return Math.min(CREDENTIAL_FILE_REFRESH_MARGIN_MS, periodMs / 2);
-}
-
-/**
- * Gives credentials without an expiration one: `periodMs` after they were first handed out.
- * Called within the margin of that time, the same keys come back with a new expiration, so a
- * session signed with them is rotated once per period. Expiring credentials pass through.
- */
-export function withRotationPeriod(provider: AwsCredentialIdentityProvider, periodMs: number,
-  now: () => number = Date.now): AwsCredentialIdentityProvider {
-  let stamped: { from: AwsCredentialIdentity; out: AwsCredentialIdentity; expiresMs: number } | undefined;
-  return async (identityProperties?: Record<string, unknown>) => {
-    const creds = await provider(identityProperties);
-    if (creds.expiration) return creds;
-    const t = now();
-    if (!stamped || stamped.from !== creds || identityProperties?.forceRefresh === true
-      || t >= stamped.expiresMs - rotationMarginMs(periodMs)) {
-      const expiresMs = t + periodMs;
-      stamped = { from: creds, out: Object.freeze({ ...creds, expiration: new Date(expiresMs) }), expiresMs };
-    }
-    return stamped.out;
   };
 }
 
