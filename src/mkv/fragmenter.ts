@@ -157,6 +157,20 @@ export class Fragmenter {
    * Processes one frame and returns the bytes to send for it: [metadata Tags] [Cluster start]
    * SimpleBlock header, then the payload piece(s) by reference. A dropped frame yields no pieces.
    */
+  /**
+   * Whether `frame` would start a new fragment by the fragmentation rules (not counting a cluster
+   * forced by timecode overflow): a place where a PutMedia session can end and the next begin.
+   */
+  startsFragment(frame: Pick<FragmenterFrame, 'track' | 'keyframe' | 'ptsTc'>): boolean {
+    const { videoTrack } = this.config;
+    const audioOnly = videoTrack === undefined;
+    if (!audioOnly && !(frame.track === videoTrack && frame.keyframe)) return false;
+    if (this.clusterTc === undefined) return true;
+    const rel = frame.ptsTc - this.clusterTc;
+    return rel >= (this.config.minFragmentDurationTc ?? 0) &&
+      ((!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc);
+  }
+
   push(frame: FragmenterFrame): FragmenterOutput {
     const { videoTrack } = this.config;
     const audioOnly = videoTrack === undefined;

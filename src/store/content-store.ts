@@ -41,6 +41,11 @@ export class ContentStore {
     return frames;
   }
 
+  /** Timecode of the oldest fragment held, if any. */
+  get oldestTimecode(): number | undefined {
+    return this.#fragments[0]?.timecode;
+  }
+
   /** Fragments sent and not yet acknowledged (or given up). */
   get unacknowledged(): number {
     return this.#fragments.length;

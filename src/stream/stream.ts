@@ -37,7 +37,9 @@ const NO_FRAMES: readonly PendingFrame[] = [];
 
 interface Connection {
   client: ControlPlaneClient;
+  /** The PutMedia data endpoint, fetched again (GetDataEndpoint) once older than ENDPOINT_CACHE_MS. */
   endpoint: string;
+  endpointFetchedMs: number;
   credentials: AwsCredentialIdentityProvider;
   region: string;
   /** Release on RECEIVED when the stream keeps no data (no PERSISTED acks come). */
@@ -82,6 +84,16 @@ const MAX_REJECTIONS_IN_A_ROW = 3;
 /** Records handled in a row before yielding the event loop to the worker's other streams. */
 const YIELD_EVERY_RECORDS = 64;
 const WARNING_INTERVAL_MS = 5_000;
+/**
+ * KVS closes a PutMedia connection after 45 minutes (guide, producer limits ~L3543: "The SDK
+ * rotates the token and establishes a new connection within this time"): sessions are rotated
+ * at the first fragment boundary after rotation-period, and never later than this.
+ */
+const MAX_SESSION_MS = 44 * 60_000;
+/** Rotate a session this long before the credentials it was signed with expire (at most half their life). */
+const ROTATE_BEFORE_EXPIRY_MS = 30_000;
+/** "GetDataEndpoint ... Called every 45 minutes to refresh the streaming token" (guide ~L5921). */
+const ENDPOINT_CACHE_MS = 40 * 60_000;
 
 export class KvsStream {
   readonly #ring: Ring;
@@ -111,6 +123,10 @@ export class KvsStream {
   #authRetries = 0;
   /** When the current session last heard an ACK (or started). */
   #lastAckMs = 0;
+  /** When the current session must give way to a new one, at the next fragment boundary. */
+  #rotateAtMs = Infinity;
+  /** Sessions ended by a rotation that still owe acknowledgements, with their first fragment's successor. */
+  readonly #retiring = new Map<PutMediaSession, number>();
   /** Timecodes of fragments given up after a rejection, and whether the open one is one of them. */
   readonly #givenUp = new Set<number>();
   #skippingFragment = false;
@@ -201,6 +217,7 @@ export class KvsStream {
   /** Stops everything now (element gone, worker exiting). */
   close(): void {
     this.#abortSession('the worker is stopping');
+    this.#abortRetiring('the worker is stopping');
     void this.#connection?.then((c) => c.client.destroy(), () => undefined);
   }
 
@@ -384,6 +401,10 @@ export class KvsStream {
       const opened = await this.#openSession();
       if (!opened) return this.#requeue(frame, batch, restFrom);
     }
+    if (Date.now() >= this.#rotateAtMs && this.#fragmenter?.startsFragment({ track: rec.track, keyframe, ptsTc: frame.tc })) {
+      this.#rotateSession(frame.tc);
+      if (!(await this.#openSession())) return this.#requeue(frame, batch, restFrom);
+    }
     const session = this.#session!;
     this.#lastTc.set(rec.track, frame.tc);
     const out = this.#ensureFragmenter().push({
@@ -476,6 +497,7 @@ export class KvsStream {
       domain: 'resource', gstCode: 'write' });
     }
     this.#abortSession('stopped without EOS');
+    this.#abortRetiring('stopped without EOS');
     this.#closed = true;
   }
 
@@ -554,7 +576,7 @@ export class KvsStream {
     this.#log('info', `stream ${prepared.created ? 'created' : 'found'}: ${prepared.streamArn}; data endpoint ${dataEndpoint}`);
     this.#report.message('kvs-stream-ready', { 'stream-name': s.streamName, 'stream-arn': prepared.streamArn,
       created: prepared.created, 'data-endpoint': dataEndpoint });
-    return { client, endpoint: dataEndpoint, credentials: creds.provider, region,
+    return { client, endpoint: dataEndpoint, endpointFetchedMs: Date.now(), credentials: creds.provider, region,
       releaseOn: prepared.retentionHours === 0 ? 'RECEIVED' : 'PERSISTED' };
   }
 
@@ -590,6 +612,7 @@ export class KvsStream {
     });
     this.#session = session;
     this.#lastAckMs = Date.now();
+    this.#rotateAtMs = await this.#rotationTime(conn, this.#lastAckMs);
     this.#summary.sessions++;
     this.#bytesQueued = 0;
     this.#latency.newSession();
@@ -610,6 +633,18 @@ export class KvsStream {
   }
 
   #onSessionClosed(session: PutMediaSession, result: PutMediaResult): void {
+    const nextTimecode = this.#retiring.get(session);
+    if (nextTimecode !== undefined) {
+      this.#retiring.delete(session);
+      // A rotated-out session that failed before acknowledging its last fragments: replay them
+      // (the service deduplicates what the newer session sent again).
+      const first = this.#store.oldestTimecode;
+      if (!result.ok && first !== undefined && first < nextTimecode && this.#session) {
+        this.#sessionError ??= result.error ?? new KvsError({ code: 'SESSION_FAILED', retriable: true,
+          message: 'A PutMedia session ended by rotation failed before its last fragments were acknowledged.' });
+      }
+      return;
+    }
     if (session !== this.#session) return;
     if (result.ok) return;
     const error = result.error ?? new KvsError({ code: 'SESSION_FAILED', retriable: true,
@@ -727,6 +762,53 @@ export class KvsStream {
     this.#fragmenter?.reset();
   }
 
+  /**
+   * When the session opened now must be replaced: after rotation-period (capped below the
+   * service's connection limit), or before the credentials that signed it expire.
+   */
+  async #rotationTime(conn: Connection, nowMs: number): Promise<number> {
+    const periodMs = this.#settings.rotationPeriodS > 0 ? this.#settings.rotationPeriodS * 1000 : MAX_SESSION_MS;
+    let at = nowMs + Math.min(periodMs, MAX_SESSION_MS);
+    try {
+      const expiration = (await conn.credentials()).expiration?.getTime();
+      if (expiration !== undefined) {
+        at = Math.min(at, expiration - Math.min(ROTATE_BEFORE_EXPIRY_MS, Math.max(0, expiration - nowMs) / 2));
+      }
+    } catch {
+      // The session's own signing reports credential problems.
+    }
+    return at;
+  }
+
+  /**
+   * Ends the session at a fragment boundary so that a new one (fresh credentials, a connection
+   * well inside the service's limit) carries on from the frame about to start a fragment: no gap,
+   * nothing sent twice. The old session stays open until KVS has acknowledged what it carried.
+   */
+  #rotateSession(nextTimecode: number): void {
+    const old = this.#session;
+    if (!old) return;
+    this.#log('info', `rotating the PutMedia session at fragment ${nextTimecode} (session ${this.#summary.sessions})`);
+    if (old.writable) old.write(this.#ensureFragmenter().end());
+    this.#store.closeLast();
+    this.#retiring.set(old, nextTimecode);
+    old.end();
+    this.#session = undefined;
+    this.#rotateAtMs = Infinity;
+    void this.#connection?.then((conn) => this.#refreshEndpoint(conn), () => undefined);
+  }
+
+  /** Caching the data endpoint is safe if it is fetched again now and then and on failure (guide ~L5921). */
+  async #refreshEndpoint(conn: Connection): Promise<void> {
+    if (Date.now() - conn.endpointFetchedMs < ENDPOINT_CACHE_MS) return;
+    conn.endpointFetchedMs = Date.now();
+    try {
+      conn.endpoint = await getPutMediaEndpoint({ client: conn.client, streamName: this.#settings.streamName });
+    } catch (err) {
+      this.#log('warn', `GetDataEndpoint failed; the cached data endpoint stays in use: ${toKvsError(err).message}`);
+    }
+  }
+
   #restartSessionAtNextKeyFrame(): void {
     this.#session?.end();
     this.#session = undefined;
@@ -743,6 +825,11 @@ export class KvsStream {
     this.#interleaver?.clear();
     this.#store.unread(position);
     return false;
+  }
+
+  #abortRetiring(reason: string): void {
+    for (const session of this.#retiring.keys()) session.abort(reason);
+    this.#retiring.clear();
   }
 
   #abortSession(reason: string): void {
