@@ -11,7 +11,7 @@
  *   kvssink-local export  --data-dir DIR --stream NAME --out FILE.mkv [--start T] [--end T] [--server-time]
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFaultFlag, type FaultSpec } from './faults.js';
 import { createIotTestCertificates, type IotTestCertificates } from './iot-certificates.js';
@@ -120,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'iot-certs') {
     if (!values.dir) throw new TypeError('iot-certs needs --dir DIR');
-    process.stdout.write(`${JSON.stringify(await createIotTestCertificates(values.dir), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await createIotTestCertificates(resolve(values.dir)), null, 2)}\n`);
     return 0;
   }
   if (command !== 'serve') throw new TypeError(`Unknown command "${command}"\n${USAGE}`);
@@ -156,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
   const iotPort = intOption('iot-port', values['iot-port']);
   if (iotPort !== undefined) {
     if (!values['iot-certs']) throw new TypeError('--iot-port needs --iot-certs DIR');
-    const certs = await iotCertificates(values['iot-certs']);
+    const certs = await iotCertificates(resolve(values['iot-certs']));
     const duration = intOption('iot-credential-duration', values['iot-credential-duration']);
     iot = await startLocalIotProvider({
       kvs, certPath: certs.serverCertPath, keyPath: certs.serverKeyPath, clientCaPath: certs.caCertPath, port: iotPort,
