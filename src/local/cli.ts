@@ -35,6 +35,8 @@ Options (serve):
   --activation-delay-ms N   CREATING -> ACTIVE delay (default 0)
   --idle-ack-interval-ms N  IDLE ack period (default 3000)
   --public-url URL          DataEndpoint returned by GetDataEndpoint
+  --tls-cert FILE --tls-key FILE
+                            serve HTTPS with this certificate (e.g. server.crt from iot-certs)
   --fault SPEC              inject a fault, e.g. drop-connection:afterBytes=4096 (repeatable)
   --no-raw-sessions         do not keep the raw body of each PutMedia session
   --quiet                   no JSON log lines on stderr
@@ -85,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       end: { type: 'string' },
       'server-time': { type: 'boolean', default: false },
       dir: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'iot-port': { type: 'string' },
       'iot-certs': { type: 'string' },
       'iot-role-alias': { type: 'string', multiple: true },
@@ -149,6 +153,7 @@ async function main(argv: string[]): Promise<number> {
     ...(idleAckIntervalMs !== undefined ? { idleAckIntervalMs } : {}),
     ...(values['public-url'] ? { publicUrl: values['public-url'] } : {}),
     ...(values['no-raw-sessions'] ? { keepRawSessions: false } : {}),
+    ...(values['tls-cert'] || values['tls-key'] ? { tls: tlsFiles(values['tls-cert'], values['tls-key']) } : {}),
     ...(values.quiet ? {} : { log: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`) }),
   });
   process.stdout.write(`kvssink-local listening on ${kvs.url}\n`);
@@ -183,6 +188,11 @@ async function main(argv: string[]): Promise<number> {
   await iot?.close();
   await kvs.close();
   return 0;
+}
+
+function tlsFiles(certPath: string | undefined, keyPath: string | undefined): { certPath: string; keyPath: string } {
+  if (!certPath || !keyPath) throw new TypeError('--tls-cert and --tls-key go together');
+  return { certPath, keyPath };
 }
 
 /** The certificates in `dir` (from `iot-certs`), made there first if it has none. */

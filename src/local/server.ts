@@ -10,8 +10,10 @@
  * await kvs.close();
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { getMedia, getMediaForFragmentList, listFragments } from './archived-media.js';
@@ -91,6 +93,8 @@ export type LocalKvsOptions = {
   faults?: FaultSpec[];
   /** Structured log sink (one object per event; secrets are never logged). */
   log?: LogFn;
+  /** Serve HTTPS with this certificate and key (PEM files), to try a producer's CA configuration. */
+  tls?: { certPath: string; keyPath: string };
 };
 
 /** A stored fragment as the API shows it: the index entry, with `file` made absolute. */
@@ -322,14 +326,18 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
     ctx.refreshStatus(stream);
   }
 
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, (req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     handle(req, res).catch((err: unknown) => {
       ctx.log('error', 'internal-error', { error: err instanceof Error ? err.stack : String(err) });
       if (!res.headersSent) sendError(res, apiError('InternalFailure', 'Internal error'), requestId());
       else res.destroy();
     });
-  });
-  server.on('connection', (socket) => {
+  };
+  const serverOptions = { requestTimeout: 0, keepAliveTimeout: 5000 };
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, cert: readFileSync(options.tls.certPath), key: readFileSync(options.tls.keyPath) }, onRequest)
+    : createServer(serverOptions, onRequest);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -530,7 +538,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
   });
   const address = server.address() as AddressInfo;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
-  ctx.url = `http://${hostForUrl}:${address.port}`;
+  ctx.url = `${options.tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
   ctx.log('info', 'listening', { url: ctx.url, dataDir: opts.dataDir, region: opts.region, streams: ctx.streams.size });
 
   const metricsFlush = setInterval(() => {

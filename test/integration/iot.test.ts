@@ -106,3 +106,34 @@ describe('iot-certificate failures name their cause', () => {
     expect(output).toMatch(/ERROR: from element .*kvssink0: "iot-certificate" key-path \/nonexistent\/private\.pem\.key cannot be read \(ENOENT\)/);
   });
 });
+
+describe('TLS trust for KVS itself', () => {
+  let httpsKvs: LocalKvs;
+
+  beforeAll(async () => {
+    httpsKvs = await startLocalKvs({ dataDir: tempDir('iot-https-kvs'), tls: { certPath: pki.serverCertPath, keyPath: pki.serverKeyPath } });
+  });
+
+  afterAll(async () => {
+    await httpsKvs?.close();
+  });
+
+  const keys = 'access-key=AKIDEXAMPLE secret-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+  it('trusts an endpoint whose CA is added with AWS_CA_BUNDLE', async () => {
+    expect(httpsKvs.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const result = await gstLaunch(`${h264TestSource(60)} ! kvssink stream-name=tls-trusted ${keys}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: httpsKvs.url, AWS_CA_BUNDLE: pki.caCertPath }));
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(httpsKvs.getFragments('tls-trusted').reduce((n, f) => n + f.frameCount, 0)).toBe(60);
+  });
+
+  it('refuses it otherwise, naming the certificate that failed and the variable to set', async () => {
+    const { AWS_CA_BUNDLE: _a, SSL_CERT_FILE: _s, NODE_EXTRA_CA_CERTS: _n, KVSSINK_CA_CERT_PATH: _k, ...rest } = gstEnv({
+      AWS_ENDPOINT_URL_KINESIS_VIDEO: httpsKvs.url });
+    const result = await gstLaunch(`${h264TestSource(900)} ! kvssink stream-name=tls-untrusted ${keys}`, rest, 60_000);
+    expect(result.timedOut).toBe(false);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(new RegExp(`ERROR: from element .*kvssink0: DescribeStream failed: the TLS certificate of ${httpsKvs.url.replace(/\./g, '\\.')} could not be verified \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE: .*\\) against Node's bundled CA certificates: set AWS_CA_BUNDLE`));
+  });
+});

@@ -30,7 +30,7 @@ function startCli(args: string[]): Promise<{ proc: ChildProcess; url: string; lo
     const logs: string[] = [];
     createInterface({ input: proc.stderr! }).on('line', (l) => logs.push(l));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const m = /^kvssink-local listening on (http:\/\/\S+)$/.exec(line);
+      const m = /^kvssink-local listening on (https?:\/\/\S+)$/.exec(line);
       if (m) resolve({ proc, url: m[1]!, logs });
     });
     proc.once('exit', (code) => reject(new Error(`cli exited early with ${code}: ${logs.join('\n')}`)));
