@@ -101,6 +101,23 @@ describe('iot-certificate failures name their cause', () => {
     expect(output).toMatch(/ERROR: from element .*kvssink0: The IoT credentials endpoint \S+ does not know the role alias "NoSuchRoleAlias" \(HTTP 404: "Role alias does not exist"\): set "role-aliases"/);
   });
 
+  it('an endpoint that cannot be reached (an error with restart-on-error=false; otherwise a warning and retries)', async () => {
+    const gone = await startLocalIotProvider({ kvs, certPath: pki.serverCertPath, keyPath: pki.serverKeyPath, clientCaPath: pki.caCertPath });
+    const endpoint = gone.endpoint;
+    await gone.close();
+    const property = iotCertificate().replace(`endpoint=${iot.endpoint}`, `endpoint=${endpoint}`);
+    const result = await gstLaunch(`${h264TestSource(900)} ! kvssink stream-name=iot-unreachable restart-on-error=false ${property}`, env(), 60_000);
+    expect(result.timedOut).toBe(false);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain(`kvssink0: The IoT credentials endpoint ${endpoint} cannot be reached (ECONNREFUSED): check "endpoint" (the credentials endpoint`);
+    // With the default restart-on-error the same cause is a warning and the element keeps trying
+    // (stopped here by the time limit).
+    const live = h264TestSource(900).replace('videotestsrc', 'videotestsrc is-live=true');
+    const retrying = await gstLaunch(`${live} ! kvssink stream-name=iot-unreachable ${property}`, env(), 15_000);
+    expect(retrying.timedOut).toBe(true);
+    expect(retrying.stdout).toMatch(new RegExp(`WARNING: from element .*kvssink0: The IoT credentials endpoint ${endpoint.replace(/\./g, '\\.')} cannot be reached \\(ECONNREFUSED\\)`));
+  });
+
   it('a key file that cannot be read', async () => {
     const output = await failing('iot-no-key', { keyPath: '/nonexistent/private.pem.key' });
     expect(output).toMatch(/ERROR: from element .*kvssink0: "iot-certificate" key-path \/nonexistent\/private\.pem\.key cannot be read \(ENOENT\)/);
