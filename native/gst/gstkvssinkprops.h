@@ -212,7 +212,7 @@ static const KvsPropRow kvs_prop_rows[] = {
       "Credential file path",
       KVS_PROP_STRING, DEFAULT_CREDENTIAL_PATH, 0, 0, 0, FALSE},
   {PROP_IOT_CERTIFICATE, "iot-certificate", "Iot Certificate",
-      "Use aws iot certificate to obtain credentials",
+      "Use aws iot certificate to obtain credentials: \"iot-certificate,endpoint=<credentials endpoint>,cert-path=<file>,key-path=<file>,ca-path=<file>,role-aliases=<alias>\", optionally iot-thing-name (default: stream-name), connection-timeout and completion-timeout (s, default 3 and 5)",
       KVS_PROP_STRUCTURE, NULL, 0, 0, 0, FALSE},
   {PROP_STREAM_TAGS, "stream-tags", "Stream Tags",
       "Key-value pairs that you can define and assign to each stream",

@@ -132,7 +132,7 @@ export const PROPERTIES: readonly PropertySpec[] = [
   { name: 'credential-path', nick: 'Credential File Path', type: 'string', default: '.kvs/credential',
     source: 'official', blurb: 'Credential file path' },
   { name: 'iot-certificate', nick: 'Iot Certificate', type: 'structure', default: null, source: 'guide',
-    blurb: 'Use aws iot certificate to obtain credentials' },
+    blurb: 'Use aws iot certificate to obtain credentials: "iot-certificate,endpoint=<credentials endpoint>,cert-path=<file>,key-path=<file>,ca-path=<file>,role-aliases=<alias>", optionally iot-thing-name (default: stream-name), connection-timeout and completion-timeout (s, default 3 and 5)' },
   { name: 'stream-tags', nick: 'Stream Tags', type: 'structure', default: null, source: 'official',
     blurb: 'Key-value pairs that you can define and assign to each stream' },
   { name: 'file-start-time', nick: 'File Start Time', type: 'uint64', default: 0n, min: 0n, max: MAX_UINT64,

@@ -26,6 +26,8 @@ export type PutMediaRequest = {
   timecodeType: FragmentTimecodeType;
   /** Epoch ms from `x-amzn-producer-start-timestamp` (seconds, decimal). */
   producerStartMs?: number;
+  /** When the temporary credentials that signed the request expire (epoch ms). */
+  credentialsExpireAtMs?: number;
 };
 
 export type Ack =
@@ -136,7 +138,8 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': reqId, date: new Date().toUTCString() });
   res.flushHeaders();
   ctx.trackSocket(req.socket);
-  log('info', 'put-media-start', { timecodeType: pm.timecodeType, producerStartMs: pm.producerStartMs });
+  log('info', 'put-media-start', { timecodeType: pm.timecodeType, producerStartMs: pm.producerStartMs,
+    ...(pm.credentialsExpireAtMs !== undefined ? { credentialsExpireAt: new Date(pm.credentialsExpireAtMs).toISOString() } : {}) });
 
   const rawPath = join(stream.dir, 'sessions', `${sessionNumber}.mkv`);
   // Without raw bodies an empty placeholder keeps the session numbering on disk.
@@ -566,10 +569,16 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
     if (withholdTimer) clearTimeout(withholdTimer);
     stream.putMedia.delete(handle);
     metrics['PutMedia.ActiveConnections'] = Math.max(0, metrics['PutMedia.ActiveConnections'] - 1);
+    const endedMs = ctx.now();
+    // AWS does not document what it does with a session that outlives its credentials; the
+    // local endpoint keeps it open and says so, for producers that should rotate first.
+    const outlivedCredentials = pm.credentialsExpireAtMs !== undefined && endedMs > pm.credentialsExpireAtMs;
     const summary = {
       session: sessionNumber,
       startedAt: new Date(startedMs).toISOString(),
-      endedAt: new Date(ctx.now()).toISOString(),
+      endedAt: new Date(endedMs).toISOString(),
+      ...(pm.credentialsExpireAtMs !== undefined
+        ? { credentialsExpireAt: new Date(pm.credentialsExpireAtMs).toISOString(), outlivedCredentials } : {}),
       timecodeType: pm.timecodeType,
       producerStartTimestampMs: pm.producerStartMs ?? null,
       bytes: bytesReceived,
@@ -583,7 +592,8 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
       .catch(() => {});
     ctx.trackWork(written);
     ctx.saveMetrics(stream);
-    log('info', 'put-media-end', { reason, bytes: bytesReceived, fragments: fragmentIndex, acks: ackCounts });
+    log(outlivedCredentials ? 'warn' : 'info', 'put-media-end', { reason, bytes: bytesReceived, fragments: fragmentIndex,
+      acks: ackCounts, ...(pm.credentialsExpireAtMs !== undefined ? { outlivedCredentials } : {}) });
     resolveDone();
   }
 

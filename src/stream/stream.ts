@@ -611,6 +611,7 @@ export class KvsStream {
     const endpoint = resolveControlPlaneEndpoint(region);
     const creds = resolveCredentialProvider({
       accessKey: s.accessKey, secretKey: s.secretKey, sessionToken: s.sessionToken, credentialPath: s.credentialPath,
+      iotCertificate: s.iotCertificate, streamName: s.streamName,
     }, process.env, { log: this.#log });
     this.#log('info', `stream "${s.streamName}" in ${region} via ${endpoint.url} (${endpoint.source}); ` +
       `credentials from ${creds.description}`);
