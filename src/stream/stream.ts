@@ -96,6 +96,8 @@ const WARNING_INTERVAL_MS = 5_000;
 const MAX_SESSION_MS = 44 * 60_000;
 /** Rotate a session this long before the credentials it was signed with expire (at most half their life). */
 const ROTATE_BEFORE_EXPIRY_MS = 30_000;
+/** A session lasts at least this long, even when its credentials are about to expire and none fresher come. */
+const MIN_SESSION_MS = 10_000;
 /** "GetDataEndpoint ... Called every 45 minutes to refresh the streaming token" (guide ~L5921). */
 const ENDPOINT_CACHE_MS = 40 * 60_000;
 /** How often a realtime stream checks its store against storage-size and buffer-duration. */
@@ -135,6 +137,8 @@ export class KvsStream {
   #rotateAtMs = Infinity;
   /** Sessions ended by a rotation that still owe acknowledgements, with their first fragment's successor. */
   readonly #retiring = new Map<PutMediaSession, number>();
+  /** A rotation asks the provider for new credentials (re-read the file, fetch from IoT) before the next session. */
+  #freshCredentialsForNextSession = false;
   /** Timecodes of fragments given up after a rejection, and whether the open one is one of them. */
   readonly #givenUp = new Set<number>();
   #skippingFragment = false;
@@ -653,6 +657,11 @@ export class KvsStream {
       return false; // reported by #onConnectFailed; run() retries
     }
     if (this.#fatal) return false;
+    if (this.#freshCredentialsForNextSession) {
+      this.#freshCredentialsForNextSession = false;
+      // A failure here shows in the session's own signing, with its cause.
+      await conn.credentials({ forceRefresh: true }).catch(() => undefined);
+    }
     const s = this.#settings;
     const startMs = this.#timestamps.producerStartMs ?? Date.now();
     const tracks = [...this.#tracks.values()].sort((a, b) => a.track.number - b.track.number);
@@ -959,7 +968,8 @@ export class KvsStream {
     try {
       const expiration = (await conn.credentials()).expiration?.getTime();
       if (expiration !== undefined) {
-        at = Math.min(at, expiration - Math.min(ROTATE_BEFORE_EXPIRY_MS, Math.max(0, expiration - nowMs) / 2));
+        const beforeExpiry = expiration - Math.min(ROTATE_BEFORE_EXPIRY_MS, Math.max(0, expiration - nowMs) / 2);
+        at = Math.min(at, Math.max(beforeExpiry, nowMs + MIN_SESSION_MS));
       }
     } catch {
       // The session's own signing reports credential problems.
@@ -979,6 +989,7 @@ export class KvsStream {
     if (old.writable) old.write(this.#ensureFragmenter().end());
     this.#store.closeLast();
     this.#retiring.set(old, nextTimecode);
+    this.#freshCredentialsForNextSession = true;
     old.end();
     this.#session = undefined;
     this.#rotateAtMs = Infinity;
@@ -1101,7 +1112,7 @@ export function toKvsError(err: unknown): KvsError {
 /** Maps a KvsError onto what the element posts (domain, code, fields). */
 export function problemFromError(e: KvsError): Problem {
   let gstCode: Problem['gstCode'] = 'failed';
-  if (e.httpStatus === 401 || e.httpStatus === 403 || /AUTH|SIGNATURE|CREDENTIAL|TOKEN|ACCESS_DENIED/.test(e.code)) {
+  if (e.httpStatus === 401 || e.httpStatus === 403 || /AUTH|SIGNATURE|CREDENTIAL|TOKEN|ACCESS_DENIED|IOT_(CERTIFICATE|FORBIDDEN|KEY_MISMATCH|ROLE_ALIAS|CREDENTIALS)|SERVER_CERTIFICATE/.test(e.code)) {
     gstCode = 'not-authorized';
   } else if (/NOT_FOUND/.test(e.code)) {
     gstCode = 'not-found';
