@@ -345,7 +345,9 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
 
   /** Rejects a request whose body we will not read: respond, then linger and close. */
   function rejectEarly(req: IncomingMessage, res: ServerResponse, error: ApiError, reqId: string, media: boolean): void {
-    res.setHeader('connection', 'close');
+    // No "connection: close": Node would then close the socket as soon as the response is out,
+    // the client's next body write would meet a reset, and the kernel would discard the error
+    // response it had not read yet. The body is read and discarded instead, for lingerMs at most.
     sendError(res, error, reqId, media);
     req.resume();
     if (!req.complete) {

@@ -8,9 +8,13 @@ import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
 import { gstEnv, gstLaunch, h264TestSource, kvsSink, tempDir } from './gst.js';
 
 let kvs: LocalKvs;
+const calls: Array<{ api: string; stream: string }> = [];
 
 beforeAll(async () => {
-  kvs = await startLocalKvs({ dataDir: tempDir('network-data'), activationDelayMs: 0 });
+  kvs = await startLocalKvs({ dataDir: tempDir('network-data'), activationDelayMs: 0,
+    log: (entry) => {
+      if (entry.event === 'api-call') calls.push({ api: String(entry.api), stream: String(entry.stream) });
+    } });
 });
 
 afterAll(async () => {
@@ -134,5 +138,31 @@ describe('network', () => {
     expect(result.stdout).toMatch(/kvs-connection-state, state=\(string\)connected, session=\(guint64\)2/);
     expect(kvs.metrics('latency')['PutMedia.Requests']).toBeGreaterThanOrEqual(2);
     expect(storedFrames('latency')).toBe(frames);
+  });
+
+  it('calls GetDataEndpoint again when PutMedia says the endpoint is invalid, and loses nothing', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'bad-endpoint', afterFragments: 3 });
+    kvs.faults.add({ kind: 'fail-call', api: 'PutMedia', stream: 'bad-endpoint', call: 2, error: 'InvalidEndpointException' });
+    const result = await gstLaunch(`${h264TestSource(300)} ! ${kvsSink('bad-endpoint')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: .*InvalidEndpointException.*calling GetDataEndpoint again/);
+    expect(calls.filter((c) => c.api === 'GetDataEndpoint' && c.stream === 'bad-endpoint').length).toBeGreaterThanOrEqual(2);
+    expect(storedFrames('bad-endpoint')).toBe(300);
+  });
+
+  it('backs off when the service throttles PutMedia (ClientLimitExceeded), then delivers everything', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'throttled', afterFragments: 3 });
+    kvs.faults.add({ kind: 'fail-call', api: 'PutMedia', stream: 'throttled', call: 2, times: 2, error: 'ClientLimitExceededException' });
+    const result = await gstLaunch(`-m ${h264TestSource(300)} ! ${kvsSink('throttled')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const delays = [...result.stdout.matchAll(/kvs-connection-state, state=\(string\)reconnecting, cause=\(string\)CLIENT_LIMIT_EXCEEDED, attempt=\(guint64\)(\d+), retry-in-ms=\(guint64\)(\d+)/g)]
+      .map((m) => Number(m[2]));
+    expect(delays.length).toBe(2);
+    // Throttling waits at least half of 1 s, then of 2 s.
+    expect(delays[0]).toBeGreaterThanOrEqual(500);
+    expect(delays[1]).toBeGreaterThanOrEqual(1000);
+    expect(storedFrames('throttled')).toBe(300);
   });
 });
