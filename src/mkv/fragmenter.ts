@@ -44,6 +44,8 @@ export interface FragmenterFrame {
   dtsTc: number;
   durationTc: number;
   keyframe: boolean;
+  /** Frames before it are missing (dropped, a discontinuity): a key frame starts a fragment, past the minimum duration. */
+  discont?: boolean;
   /** The frame bytes, or several pieces (e.g. length prefixes + NAL units) written back to back. Never copied. */
   payload: Uint8Array | readonly Uint8Array[];
 }
@@ -161,14 +163,14 @@ export class Fragmenter {
    * Whether `frame` would start a new fragment by the fragmentation rules (not counting a cluster
    * forced by timecode overflow): a place where a PutMedia session can end and the next begin.
    */
-  startsFragment(frame: Pick<FragmenterFrame, 'track' | 'keyframe' | 'ptsTc'>): boolean {
+  startsFragment(frame: Pick<FragmenterFrame, 'track' | 'keyframe' | 'ptsTc' | 'discont'>): boolean {
     const { videoTrack } = this.config;
     const audioOnly = videoTrack === undefined;
     if (!audioOnly && !(frame.track === videoTrack && frame.keyframe)) return false;
     if (this.clusterTc === undefined) return true;
     const rel = frame.ptsTc - this.clusterTc;
     return rel >= (this.config.minFragmentDurationTc ?? 0) &&
-      ((!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc);
+      (frame.discont === true || (!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc);
   }
 
   push(frame: FragmenterFrame): FragmenterOutput {
@@ -185,7 +187,8 @@ export class Fragmenter {
     } else {
       const rel = pts - this.clusterTc;
       const longEnough = rel >= (this.config.minFragmentDurationTc ?? 0);
-      if (canStart && longEnough && ((!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc)) {
+      if (canStart && longEnough && (frame.discont === true || (!audioOnly && this.config.keyFrameFragmentation) ||
+        rel >= this.config.fragmentDurationTc)) {
         start = true;
       } else if (rel > MAX_BLOCK_TIMECODE) {
         start = true;

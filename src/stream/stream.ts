@@ -278,6 +278,9 @@ export class KvsStream {
       case RecordType.FLUSH:
         this.#log('debug', 'flush');
         return undefined;
+      case RecordType.DROPPED_AT_ELEMENT:
+        this.#onDroppedAtElement(rec);
+        return undefined;
       case RecordType.CONFIG:
         return undefined;
       default:
@@ -322,6 +325,19 @@ export class KvsStream {
       return;
     }
     if (this.#allTracksKnown()) this.#startConnecting();
+  }
+
+  /**
+   * The ring was full and the element dropped frames at its door (the store could not make room:
+   * a single fragment held it all). Counted like every other drop; the element resumes at a key
+   * frame flagged DISCONT, which starts a fragment, so no fragment spans the gap.
+   */
+  #onDroppedAtElement(rec: RingRecord): void {
+    if (rec.position < this.#replayUntil) return; // read again for a replay: counted the first time
+    const frames = Number(rec.aux);
+    this.#summary.droppedFrames += frames;
+    this.#report.message('kvs-frames-dropped', { cause: 'buffer-full', frames, track: rec.track,
+      ...(rec.pts >= 0n ? { 'first-pts': rec.pts, 'last-pts': rec.dts } : {}) });
   }
 
   #onMetadata(rec: RingRecord): void {
@@ -469,7 +485,7 @@ export class KvsStream {
     this.#lastTc.set(rec.track, frame.tc);
     const out = this.#ensureFragmenter().push({
       track: rec.track, ptsTc: frame.tc, dtsTc: frame.tc, durationTc: this.#timestamps.durationTimecode(rec.duration),
-      keyframe, payload: adaptFrame(info, rec.payload),
+      keyframe, discont: (rec.flags & FrameFlag.DISCONT) !== 0, payload: adaptFrame(info, rec.payload),
     });
     for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
     if (out.pieces.length === 0 || this.#skippingFragment) return true;
@@ -843,10 +859,11 @@ export class KvsStream {
     const cuts: CutPoint[] = [];
     const unread: Array<{ position: number; pts: bigint }> = [];
     const ptsOf = new Map<number, bigint>();
-    const caps: RingRecord[] = [];
+    /** Records whose effect outlives a drop: caps, and the element's own drop counts. */
+    const kept: RingRecord[] = [];
     for (let rec = oldest; rec; rec = this.#ring.read()) {
       if (rec.type === RecordType.EOS || rec.type === RecordType.SHUTDOWN) break;
-      if (rec.type === RecordType.TRACK) caps.push({ ...rec, payload: rec.payload.slice() });
+      if (rec.type === RecordType.TRACK || rec.type === RecordType.DROPPED_AT_ELEMENT) kept.push({ ...rec, payload: rec.payload.slice() });
       if (rec.type !== RecordType.FRAME || (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY))) continue;
       ptsOf.set(rec.position, rec.pts);
       if (rec.position >= p.read) unread.push({ position: rec.position, pts: rec.pts });
@@ -856,11 +873,11 @@ export class KvsStream {
     this.#ring.seek(p.read);
     const cut = chooseCut(cuts, p.writtenForward, level);
     if (!cut) return; // one fragment holds it all: it is never cut in two; the element drops at the door
-    this.#dropBefore(cut.position, cause, unread, ptsOf, caps);
+    this.#dropBefore(cut.position, cause, unread, ptsOf, kept);
   }
 
   #dropBefore(cut: number, cause: PressureCause, unread: ReadonlyArray<{ position: number; pts: bigint }>,
-    ptsOf: ReadonlyMap<number, bigint>, caps: readonly RingRecord[]): void {
+    ptsOf: ReadonlyMap<number, bigint>, kept: readonly RingRecord[]): void {
     let unsent = this.#interleaver?.countBefore(cut) ?? 0;
     if (this.#unsentFrame && this.#unsentFrame.position < cut) unsent++;
     for (let i = this.#unsentFrom; i < this.#unsentBatch.length; i++) if (this.#unsentBatch[i]!.position < cut) unsent++;
@@ -876,8 +893,12 @@ export class KvsStream {
     this.#clusterTc = undefined;
     this.#lastTc.clear();
     this.#fragmenter?.reset();
-    // A caps change in what went still applies to what is kept.
-    for (const rec of caps) if (rec.position < cut) this.#onCaps(rec.track, new TextDecoder().decode(rec.payload));
+    // A caps change in what went still applies to what is kept; the element's drops still count.
+    for (const rec of kept) {
+      if (rec.position >= cut) continue;
+      if (rec.type === RecordType.TRACK) this.#onCaps(rec.track, new TextDecoder().decode(rec.payload));
+      else this.#onDroppedAtElement(rec);
+    }
     const frames = held.frames + unsent;
     let firstPts: bigint | undefined;
     let lastPts: bigint | undefined;
