@@ -41,6 +41,11 @@ export class ContentStore {
     return frames;
   }
 
+  /** Ring positions where the held fragments start, oldest first. */
+  fragmentStarts(): number[] {
+    return this.#fragments.map((f) => f.startPosition);
+  }
+
   /** Timecode of the oldest fragment held, if any. */
   get oldestTimecode(): number | undefined {
     return this.#fragments[0]?.timecode;

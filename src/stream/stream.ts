@@ -855,7 +855,10 @@ export class KvsStream {
       this.#ring.seek(p.read);
       return;
     }
-    // Where fragments may start, and the frames not yet read (counted if they go).
+    // Where fragments start: among the frames sent, where the store's fragments start (a key frame
+    // inside one is no place to cut it); among those not read yet, any key frame. And the frames
+    // not yet read, counted if they go.
+    const heldStarts = new Set(this.#store.fragmentStarts());
     const cuts: CutPoint[] = [];
     const unread: Array<{ position: number; pts: bigint }> = [];
     const ptsOf = new Map<number, bigint>();
@@ -868,7 +871,9 @@ export class KvsStream {
       ptsOf.set(rec.position, rec.pts);
       if (rec.position >= p.read) unread.push({ position: rec.position, pts: rec.pts });
       const startsFragment = this.#videoTrack === undefined || (rec.track === this.#videoTrack && (rec.flags & FrameFlag.KEY) !== 0);
-      if (startsFragment && rec.position > p.released) cuts.push({ position: rec.position, ageMs: ageMs(rec.aux) });
+      if (rec.position > p.released && (rec.position >= p.read ? startsFragment : heldStarts.has(rec.position))) {
+        cuts.push({ position: rec.position, ageMs: ageMs(rec.aux) });
+      }
     }
     this.#ring.seek(p.read);
     const cut = chooseCut(cuts, p.writtenForward, level);
