@@ -3,9 +3,10 @@
  * sessions rotate without a gap, a full store drops the oldest whole fragments and says so,
  * and outages and dropped connections lose nothing.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
-import { gstEnv, gstLaunch, h264TestSource, kvsSink, tempDir } from './gst.js';
+import { ffprobePacketCount, gstEnv, gstLaunch, h264TestSource, kvsSink, tempDir } from './gst.js';
 
 let kvs: LocalKvs;
 const calls: Array<{ api: string; stream: string }> = [];
@@ -178,5 +179,23 @@ describe('network', () => {
     const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
     expect(dropped).toBeGreaterThan(0);
     expect(dropped).toBe(frames - storedFrames('short-buffer'));
+  }, 120_000);
+
+  it('counts audio and video frames exactly when fragments of an audio+video stream are dropped', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'av-full', afterFragments: 2 });
+    kvs.faults.add({ kind: 'stall', api: 'PutMedia', stream: 'av-full', call: 2, times: 0, ms: 15_000 });
+    const videoFrames = 750;
+    // The AAC encoder may add a frame of its own at the end: the reference file counts what kvssink got.
+    const reference = join(tempDir('av-full-reference'), 'audio.mkv');
+    const pipeline = `-m ${kvsSink('av-full', 'storage-size=1')} name=sink ${busyLiveSource(videoFrames)} ! sink.video_0 ` +
+      `audiotestsrc is-live=true samplesperbuffer=1024 num-buffers=${Math.floor((25 * 48_000) / 1024)} ! audio/x-raw,rate=48000,channels=2 ! ` +
+      `avenc_aac ! aacparse ! audio/mpeg,stream-format=raw ! tee name=a ! queue ! sink.audio_0 a. ! queue ! matroskamux ! filesink location=${reference}`;
+    const result = await gstLaunch(pipeline, gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const audioFrames = await ffprobePacketCount(reference, 'a:0');
+    const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
+    expect(field(result.stdout, 'kvs-stream-closed', 'frames-dropped-by-pressure')[0]).toBeGreaterThan(0);
+    expect(dropped).toBe(videoFrames + audioFrames - storedFrames('av-full'));
+    expect(kvs.metrics('av-full')['PutMedia.ErrorAckCount']).toBe(0);
   }, 120_000);
 });
