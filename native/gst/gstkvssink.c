@@ -99,20 +99,76 @@ gst_kvs_sink_streaming_type_get_type (void)
   return type;
 }
 
+guint gst_kvs_sink_signals[GST_KVS_SINK_N_SIGNALS];
+
+/* GLib checks an int property against its range before set_property runs, and on a
+ * bad value only logs a g_warning: the pipeline then streams with the old value. A
+ * GParamSpecUInt whose validation keeps every value lets the element refuse it at
+ * NULL->READY with an error that names it, while gst-inspect and introspection still
+ * see the real range (this type is a GParamSpecUInt). */
+static gboolean
+kvs_param_uint_keep (GParamSpec * pspec, GValue * value)
+{
+  return FALSE;
+}
+
+#if GLIB_CHECK_VERSION (2, 74, 0)
+static gboolean
+kvs_param_uint_is_valid (GParamSpec * pspec, const GValue * value)
+{
+  return TRUE;
+}
+#endif
+
+static void
+kvs_param_uint_class_init (GParamSpecClass * klass, gpointer data)
+{
+  klass->value_validate = kvs_param_uint_keep;
+#if GLIB_CHECK_VERSION (2, 74, 0)
+  klass->value_is_valid = kvs_param_uint_is_valid;
+#endif
+}
+
+static GType
+kvs_param_uint_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type)) {
+    const GTypeInfo info = { sizeof (GParamSpecClass), NULL, NULL,
+      (GClassInitFunc) kvs_param_uint_class_init, NULL, NULL,
+      sizeof (GParamSpecUInt), 0, NULL, NULL
+    };
+    GType t = g_type_register_static (G_TYPE_PARAM_UINT, "GstKvsSinkParamUInt",
+        &info, 0);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static GParamSpec *
+kvs_param_spec_uint (const KvsPropRow * row, GParamFlags flags)
+{
+  GParamSpecUInt *spec = g_param_spec_internal (kvs_param_uint_get_type (),
+      row->name, row->nick, row->blurb, flags);
+  spec->minimum = (guint) row->min;
+  spec->maximum = (guint) row->max;
+  spec->default_value = (guint) row->default_number;
+  return G_PARAM_SPEC (spec);
+}
+
 static GParamSpec *
 kvs_prop_to_pspec (const KvsPropRow * row)
 {
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-      GST_PARAM_MUTABLE_READY;
+      (row->mutable_playing ? GST_PARAM_MUTABLE_PLAYING :
+      GST_PARAM_MUTABLE_READY);
 
   switch (row->type) {
     case KVS_PROP_STRING:
       return g_param_spec_string (row->name, row->nick, row->blurb,
           row->default_string, flags);
     case KVS_PROP_UINT:
-      return g_param_spec_uint (row->name, row->nick, row->blurb,
-          (guint) row->min, (guint) row->max, (guint) row->default_number,
-          flags);
+      return kvs_param_spec_uint (row, flags);
     case KVS_PROP_UINT64:
       return g_param_spec_uint64 (row->name, row->nick, row->blurb, row->min,
           row->max, row->default_number, flags);
@@ -156,6 +212,45 @@ gst_kvs_sink_class_init (GstKvsSinkClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kvs_sink_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_kvs_sink_change_state);
 
+  /**
+   * GstKvsSink::stream-error:
+   * @sink: the element
+   * @status: the producer SDK status code of the error (0x52000010 ...)
+   *
+   * A non-recoverable stream error, as the official element's (which also
+   * passes a guint64 status). The error message on the bus carries the
+   * details.
+   */
+  gst_kvs_sink_signals[SIGNAL_STREAM_ERROR] = g_signal_new ("stream-error",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_UINT64);
+  /**
+   * GstKvsSink::fragment-ack:
+   * @sink: the element
+   * @ack: a #GstStructure "kvs-fragment-ack" (the official element passes a
+   *   PFragmentAck pointer; the structure has its fields: version, ack-type,
+   *   timestamp, sequence-number, result)
+   *
+   * Every fragment ACK KVS sends (BUFFERING, RECEIVED, PERSISTED, ERROR, IDLE).
+   */
+  gst_kvs_sink_signals[SIGNAL_FRAGMENT_ACK] = g_signal_new ("fragment-ack",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_ACTION, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * GstKvsSink::stream-client-metric:
+   * @sink: the element
+   * @metrics: a #GstStructure "kvs-stream-client-metric" with the stream and
+   *   client metrics of the guide (the official element passes a KvsSinkMetric
+   *   pointer)
+   *
+   * With get-kvs-metrics=true: the metrics at every key frame (and the first
+   * frame). The same structure is posted as an element message.
+   */
+  gst_kvs_sink_signals[SIGNAL_STREAM_CLIENT_METRIC] =
+      g_signal_new ("stream-client-metric", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_ACTION, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+      GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+
   gst_type_mark_as_plugin_api (GST_TYPE_KVS_SINK_STREAMING_TYPE, 0);
 }
 
@@ -184,13 +279,30 @@ gst_kvs_sink_set_property (GObject * object, guint prop_id,
 {
   GstKvsSink *self = GST_KVS_SINK (object);
 
+  const KvsPropRow *row;
+  gboolean running;
+
   if (prop_id == PROP_0 || prop_id >= N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     return;
   }
+  row = &kvs_prop_rows[prop_id - 1];
   GST_OBJECT_LOCK (self);
-  g_value_copy (value, &self->props[prop_id]);
+  running = GST_STATE (self) > GST_STATE_READY
+      || GST_STATE_PENDING (self) > GST_STATE_READY;
+  if (!running || row->mutable_playing)
+    g_value_copy (value, &self->props[prop_id]);
   GST_OBJECT_UNLOCK (self);
+  if (running && !row->mutable_playing) {
+    /* The worker read it at start; a new value would silently not apply. */
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("Property \"%s\" cannot change while the stream runs (it is read when "
+            "the stream starts): the change was ignored. Set it before the "
+            "pipeline leaves READY.", pspec->name), (NULL),
+        ("code", G_TYPE_STRING, "PROPERTY_NOT_MUTABLE", "property",
+            G_TYPE_STRING, pspec->name, NULL));
+    return;
+  }
   /* Never log the value of a secret. */
   if (kvs_prop_rows[prop_id - 1].secret)
     GST_DEBUG_OBJECT (self, "set %s", pspec->name);
@@ -322,6 +434,10 @@ gst_kvs_sink_change_state (GstElement * element, GstStateChange transition)
   GstStateChangeReturn ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_kvs_sink_check_properties (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_kvs_sink_start (self))
         return GST_STATE_CHANGE_FAILURE;

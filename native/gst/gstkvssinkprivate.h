@@ -28,6 +28,17 @@ gst_kvs_sink_pad_data (GstPad * pad)
   return (GstKvsSinkPadData *) gst_pad_get_element_private (pad);
 }
 
+enum
+{
+  SIGNAL_STREAM_ERROR,
+  SIGNAL_FRAGMENT_ACK,
+  SIGNAL_STREAM_CLIENT_METRIC,
+  GST_KVS_SINK_N_SIGNALS
+};
+
+/* gstkvssink.c: the official element's signals */
+extern guint gst_kvs_sink_signals[GST_KVS_SINK_N_SIGNALS];
+
 /* gstkvssinkrecords.c: the link to the worker and the records on the ring */
 gboolean gst_kvs_sink_start (GstKvsSink * self);
 void gst_kvs_sink_stop (GstKvsSink * self);
@@ -42,6 +53,7 @@ void gst_kvs_sink_drain_pipe (gint fds[2]);
 /* gstkvssinkconfig.c: the config record */
 void gst_kvs_sink_json_append_string (GString * out, const gchar * s);
 GString *gst_kvs_sink_build_config_json (GstKvsSink * self, guint restarts);
+gboolean gst_kvs_sink_check_properties (GstKvsSink * self);
 
 G_END_DECLS
 

@@ -30,6 +30,9 @@
 #define WORKER_READY_TIMEOUT_S 30
 /* PLAYING to NULL without EOS: how long the worker gets to close the stream. */
 #define STOP_NOW_MS 500
+/* The producer SDK's STATUS_SERVICE_CALL_UNKNOWN_ERROR, for a stream error
+ * without a status of its own. */
+#define STATUS_UNKNOWN_ERROR G_GUINT64_CONSTANT (0x52000031)
 
 /* Writes one record; control records (caps, EOS, ...) always wait for space. */
 gint
@@ -234,7 +237,15 @@ handle_worker_record (GstKvsSink * self, const KvsRingRecord * rec)
         return;
       {
         gboolean fatal = TRUE;
+        guint64 status = STATUS_UNKNOWN_ERROR;
         gst_structure_get_boolean (s, "fatal", &fatal);
+        /* As the official element: the signal first, for non-recoverable errors
+         * only; then the error on the bus. */
+        if (fatal) {
+          gst_structure_get_uint64 (s, "sdk-status", &status);
+          g_signal_emit (self, gst_kvs_sink_signals[SIGNAL_STREAM_ERROR], 0,
+              status);
+        }
         post_worker_problem (self, s, fatal);
         if (fatal) {
           g_mutex_lock (&self->lock);
@@ -253,7 +264,27 @@ handle_worker_record (GstKvsSink * self, const KvsRingRecord * rec)
       gst_structure_free (s);
       return;
     case KVS_RING_REC_FRAGMENT_ACK:
-    case KVS_RING_REC_METRICS:
+      if (!(s = payload_structure (self, rec)))
+        return;
+      g_signal_emit (self, gst_kvs_sink_signals[SIGNAL_FRAGMENT_ACK], 0, s);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self), s));
+      return;
+    case KVS_RING_REC_METRICS:{
+      gboolean wanted;
+      /* The worker reports at every key frame; get-kvs-metrics may change while
+       * PLAYING, so it is read here. */
+      GST_OBJECT_LOCK (self);
+      wanted = g_value_get_boolean (&self->props[PROP_GET_KVS_METRICS]);
+      GST_OBJECT_UNLOCK (self);
+      if (!wanted || !(s = payload_structure (self, rec)))
+        return;
+      g_signal_emit (self, gst_kvs_sink_signals[SIGNAL_STREAM_CLIENT_METRIC], 0,
+          s);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self), s));
+      return;
+    }
     case KVS_RING_REC_MESSAGE:
       if (!(s = payload_structure (self, rec)))
         return;
