@@ -222,7 +222,7 @@ static const KvsPropRow kvs_prop_rows[] = {
   {PROP_RECALCULATE_METRICS, "recalculate-metrics", "Do recalculate metrics",
       "Whether to recalculate the metrics for every report; false recalculates them at most once per second",
       KVS_PROP_BOOLEAN, NULL, DEFAULT_RECALCULATE_METRICS, 0, 0, FALSE,
-      TRUE, FALSE, NULL, 0, 0,
+      FALSE, FALSE, NULL, 0, 0,
       NULL, NULL,
       0, 0, 0, NULL, NULL,
       NULL},

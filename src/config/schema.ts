@@ -126,7 +126,6 @@ export const PROPERTIES: readonly PropertySpec[] = [
   { name: 'restart-on-error', nick: 'Do restart on error', type: 'boolean', default: true, source: 'guide',
     blurb: 'Whether to restart the upload when a retriable error occurs' },
   { name: 'recalculate-metrics', nick: 'Do recalculate metrics', type: 'boolean', default: true, source: 'guide',
-    mutable: 'playing',
     blurb: 'Whether to recalculate the metrics for every report; false recalculates them at most once per second' },
   { name: 'framerate', nick: 'Framerate', type: 'uint', default: 25, min: 0, max: MAX_UINT, unit: 'fps',
     zeroMeansDefault: true, source: 'guide', limit: 'specifying 0 assigns the default (guide: stream header elements, frame_rate)',

@@ -47,6 +47,7 @@ export class StreamMetrics {
   /** Key frames still held in the ring, oldest first: they date the overall view. */
   #marks: KeyFrameMark[] = [];
   #first = true;
+  #nextPosition = 0;
   #framesTotal = 0;
   #lastCalcMs: number | undefined;
   #lastCalcFrames = 0;
@@ -60,10 +61,13 @@ export class StreamMetrics {
   }
 
   /**
-   * A frame record read for the first time (not a replay). Returns the report to send when it
+   * A frame record read from the ring. Returns the report to send when it
    * is a key frame of the key-frame track, or the stream's first frame.
    */
   onFrame(rec: RingRecord, positions: RingPositions): Record<string, StructureValue> | undefined {
+    // A frame read again (a session that was not open yet, a replay) was counted already.
+    if (rec.position < this.#nextPosition) return undefined;
+    this.#nextPosition = rec.next;
     this.#framesTotal++;
     const keyframe = (rec.flags & FrameFlag.KEY) !== 0 &&
       (this.#options.keyFrameTrack === undefined || rec.track === this.#options.keyFrameTrack);

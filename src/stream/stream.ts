@@ -289,10 +289,8 @@ export class KvsStream {
 
   async #onFrame(rec: RingRecord): Promise<void> {
     if (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY)) return;
-    if (rec.position >= this.#replayUntil) {
-      const metrics = this.#metrics.onFrame(rec, this.#ring.positions());
-      if (metrics) this.#report.metrics(metrics);
-    }
+    const metrics = this.#metrics.onFrame(rec, this.#ring.positions());
+    if (metrics) this.#report.metrics(metrics);
     if (!this.#allTracksKnown()) {
       this.#pending.push(rec);
       return;

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Runs a pipeline ending in kvssink from Python (GObject introspection), connects to the
+official element's signals and prints what each handler read, one JSON object per line.
+
+    signals.py "<pipeline description>"
+
+A drop-in's signals must be usable from bindings: the payloads are read here as a Python
+program would, through Gst.Structure getters, not raw pointers.
+"""
+import json
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+from gi.repository import GLib, Gst  # noqa: E402
+
+
+def emit(kind, **fields):
+    print(json.dumps({"signal": kind, **fields}), flush=True)
+
+
+def on_fragment_ack(sink, ack):
+    ok_ts, timestamp = ack.get_uint64("timestamp")
+    ok_result, result = ack.get_uint64("result")
+    emit("fragment-ack", name=ack.get_name(), ack_type=ack.get_string("ack-type"),
+         sequence_number=ack.get_string("sequence-number"),
+         timestamp=timestamp if ok_ts else None, result=result if ok_result else None)
+
+
+def on_metric(sink, metric):
+    fields = {}
+    for key in ("content-store-size", "content-store-available-size", "content-store-allocated-size",
+                "current-view-size", "overall-view-size", "overall-view-duration-ms",
+                "current-frame-rate", "current-transfer-rate", "frame-pts"):
+        ok, value = metric.get_uint64(key)
+        fields[key] = value if ok else None
+    ok, first = metric.get_boolean("on-first-frame")
+    emit("stream-client-metric", name=metric.get_name(), on_first_frame=first if ok else None, **fields)
+
+
+def on_stream_error(sink, status):
+    emit("stream-error", status=status)
+
+
+def main():
+    Gst.init(None)
+    pipeline = Gst.parse_launch(sys.argv[1])
+    sink = pipeline.get_by_name("sink")
+    sink.connect("fragment-ack", on_fragment_ack)
+    sink.connect("stream-client-metric", on_metric)
+    sink.connect("stream-error", on_stream_error)
+    loop = GLib.MainLoop()
+    outcome = {"signal": None, "end": None}
+
+    def on_message(bus, message):
+        if message.type == Gst.MessageType.EOS:
+            outcome["end"] = "eos"
+            loop.quit()
+        elif message.type == Gst.MessageType.ERROR:
+            err, _debug = message.parse_error()
+            outcome["end"] = "error"
+            outcome["error"] = err.message
+            loop.quit()
+
+    bus = pipeline.get_bus()
+    bus.add_signal_watch()
+    bus.connect("message", on_message)
+    GLib.timeout_add_seconds(60, loop.quit)
+    pipeline.set_state(Gst.State.PLAYING)
+    loop.run()
+    pipeline.set_state(Gst.State.NULL)
+    print(json.dumps(outcome), flush=True)
+
+
+if __name__ == "__main__":
+    main()
