@@ -103,45 +103,59 @@ guint gst_kvs_sink_signals[GST_KVS_SINK_N_SIGNALS];
 
 /* GLib checks an int property against its range before set_property runs, and on a
  * bad value only logs a g_warning: the pipeline then streams with the old value. A
- * GParamSpecUInt whose validation keeps every value lets the element refuse it at
+ * GParamSpecUInt (and UInt64) whose validation keeps every value lets the element refuse it at
  * NULL->READY with an error that names it, while gst-inspect and introspection still
- * see the real range (this type is a GParamSpecUInt). */
+ * see the real range (these types derive from GParamSpecUInt and GParamSpecUInt64). */
 static gboolean
-kvs_param_uint_keep (GParamSpec * pspec, GValue * value)
+kvs_param_keep (GParamSpec * pspec, GValue * value)
 {
   return FALSE;
 }
 
 #if GLIB_CHECK_VERSION (2, 74, 0)
 static gboolean
-kvs_param_uint_is_valid (GParamSpec * pspec, const GValue * value)
+kvs_param_is_valid (GParamSpec * pspec, const GValue * value)
 {
   return TRUE;
 }
 #endif
 
 static void
-kvs_param_uint_class_init (GParamSpecClass * klass, gpointer data)
+kvs_param_keep_class_init (GParamSpecClass * klass, gpointer data)
 {
-  klass->value_validate = kvs_param_uint_keep;
+  klass->value_validate = kvs_param_keep;
 #if GLIB_CHECK_VERSION (2, 74, 0)
-  klass->value_is_valid = kvs_param_uint_is_valid;
+  klass->value_is_valid = kvs_param_is_valid;
 #endif
+}
+
+static GType
+kvs_param_keep_type (GType parent, const gchar * name, gsize instance_size)
+{
+  const GTypeInfo info = { sizeof (GParamSpecClass), NULL, NULL,
+    (GClassInitFunc) kvs_param_keep_class_init, NULL, NULL,
+    (guint16) instance_size, 0, NULL, NULL
+  };
+  return g_type_register_static (parent, name, &info, 0);
 }
 
 static GType
 kvs_param_uint_get_type (void)
 {
   static GType type = 0;
-  if (g_once_init_enter (&type)) {
-    const GTypeInfo info = { sizeof (GParamSpecClass), NULL, NULL,
-      (GClassInitFunc) kvs_param_uint_class_init, NULL, NULL,
-      sizeof (GParamSpecUInt), 0, NULL, NULL
-    };
-    GType t = g_type_register_static (G_TYPE_PARAM_UINT, "GstKvsSinkParamUInt",
-        &info, 0);
-    g_once_init_leave (&type, t);
-  }
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, kvs_param_keep_type (G_TYPE_PARAM_UINT,
+            "GstKvsSinkParamUInt", sizeof (GParamSpecUInt)));
+  return type;
+}
+
+static GType
+kvs_param_uint64_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, kvs_param_keep_type (G_TYPE_PARAM_UINT64,
+            "GstKvsSinkParamUInt64", sizeof (GParamSpecUInt64)));
   return type;
 }
 
@@ -153,6 +167,17 @@ kvs_param_spec_uint (const KvsPropRow * row, GParamFlags flags)
   spec->minimum = (guint) row->min;
   spec->maximum = (guint) row->max;
   spec->default_value = (guint) row->default_number;
+  return G_PARAM_SPEC (spec);
+}
+
+static GParamSpec *
+kvs_param_spec_uint64 (const KvsPropRow * row, GParamFlags flags)
+{
+  GParamSpecUInt64 *spec = g_param_spec_internal (kvs_param_uint64_get_type (),
+      row->name, row->nick, row->blurb, flags);
+  spec->minimum = row->min;
+  spec->maximum = row->max;
+  spec->default_value = row->default_number;
   return G_PARAM_SPEC (spec);
 }
 
@@ -170,8 +195,7 @@ kvs_prop_to_pspec (const KvsPropRow * row)
     case KVS_PROP_UINT:
       return kvs_param_spec_uint (row, flags);
     case KVS_PROP_UINT64:
-      return g_param_spec_uint64 (row->name, row->nick, row->blurb, row->min,
-          row->max, row->default_number, flags);
+      return kvs_param_spec_uint64 (row, flags);
     case KVS_PROP_BOOLEAN:
       return g_param_spec_boolean (row->name, row->nick, row->blurb,
           row->default_number != 0, flags);

@@ -205,6 +205,22 @@ check_uint (GstKvsSink * self, const KvsPropRow * row, guint value)
 }
 
 static gboolean
+check_uint64 (GstKvsSink * self, const KvsPropRow * row, guint64 value)
+{
+  gchar *shown, *allowed;
+
+  if (value >= row->min && value <= row->max)
+    return TRUE;
+  shown = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+  allowed = g_strdup_printf ("allowed are %" G_GUINT64_FORMAT " to %"
+      G_GUINT64_FORMAT " %s", row->min, row->max, unit_suffix (row->blurb));
+  post_invalid (self, row, shown, allowed);
+  g_free (shown);
+  g_free (allowed);
+  return FALSE;
+}
+
+static gboolean
 check_string (GstKvsSink * self, const KvsPropRow * row, const gchar * value)
 {
   gsize length;
@@ -329,6 +345,8 @@ warn_replaced_values (GstKvsSink * self, const GValue * props)
   guint storage_mb = g_value_get_uint (&props[PROP_STORAGE_SIZE]);
   guint bandwidth = g_value_get_uint (&props[PROP_AVG_BANDWIDTH_BPS]);
   guint framerate = g_value_get_uint (&props[PROP_FRAMERATE]);
+  guint connection_s = g_value_get_uint (&props[PROP_CONNECTION_TIMEOUT]);
+  guint completion_s = g_value_get_uint (&props[PROP_COMPLETION_TIMEOUT]);
   gdouble needed_mb;
   guint i;
 
@@ -350,6 +368,16 @@ warn_replaced_values (GstKvsSink * self, const GValue * props)
             replay_s, buffer_s, buffer_s), (NULL),
         ("code", G_TYPE_STRING, "DEFAULT_USED", "property", G_TYPE_STRING,
             "replay-duration", NULL));
+
+  if (connection_s > 0 && completion_s > 0 && completion_s <= connection_s)
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("Property \"completion-timeout\" (%u s) is not more than "
+            "\"connection-timeout\" (%u s): the defaults (%u s and %u s) are used "
+            "instead, as the official element does.", completion_s, connection_s,
+            (guint) kvs_prop_rows[PROP_CONNECTION_TIMEOUT - 1].default_number,
+            (guint) kvs_prop_rows[PROP_COMPLETION_TIMEOUT - 1].default_number),
+        (NULL), ("code", G_TYPE_STRING, "DEFAULT_USED", "property", G_TYPE_STRING,
+            "completion-timeout", NULL));
 
   /* The guide's sizing: the store should hold buffer-duration of the expected
    * bandwidth, +20% for defragmentation. The defaults (the official element's) do
@@ -397,6 +425,9 @@ gst_kvs_sink_check_properties (GstKvsSink * self)
     switch (row->type) {
       case KVS_PROP_UINT:
         ok = check_uint (self, row, g_value_get_uint (v));
+        break;
+      case KVS_PROP_UINT64:
+        ok = check_uint64 (self, row, g_value_get_uint64 (v));
         break;
       case KVS_PROP_STRING:
         ok = check_string (self, row, g_value_get_string (v));

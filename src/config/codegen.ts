@@ -48,7 +48,7 @@ function defaultMacro(p: PropertySpec): string {
 
 function rangeOf(p: PropertySpec): [string, string] {
   if (p.type === 'uint') return [`${p.min}u`, p.max === 4294967295 ? 'G_MAXUINT' : `${p.max}u`];
-  if (p.type === 'uint64') return [`G_GUINT64_CONSTANT (${p.min})`, p.max === 18446744073709551615n ? 'G_MAXUINT64' : `G_GUINT64_CONSTANT (${p.max})`];
+  if (p.type === 'uint64') return [`G_GUINT64_CONSTANT (${p.min})`, p.max === MAX_UINT64 ? 'G_MAXUINT64' : `G_GUINT64_CONSTANT (${p.max})`];
   return ['0', '0'];
 }
 

@@ -209,8 +209,13 @@ export function settingsFromValues(values: PropertyValues, explicitlySet: Set<st
   }
   // "This value should be less than the buffer duration; otherwise the buffer duration is used" (guide ~L973).
   const replayDurationS = Math.min(num(values, 'replay-duration'), num(values, 'buffer-duration'));
-  const connectionTimeoutS = num(values, 'connection-timeout');
-  const completionTimeoutS = num(values, 'completion-timeout');
+  let connectionTimeoutS = num(values, 'connection-timeout');
+  let completionTimeoutS = num(values, 'completion-timeout');
+  // The official blurb: completion "should be more than connection timeout. If it isnt, SDK will override with defaults".
+  if (connectionTimeoutS > 0 && completionTimeoutS > 0 && completionTimeoutS <= connectionTimeoutS) {
+    connectionTimeoutS = 0;
+    completionTimeoutS = 0;
+  }
   return {
     element: meta.element,
     gstreamerVersion: meta.gstreamerVersion,

@@ -14,6 +14,8 @@ export type PropertyType = 'string' | 'uint' | 'uint64' | 'boolean' | 'enum' | '
 export const MAX_UINT = 4294967295;
 /** G_MAXUINT64 as a decimal string (JSON numbers can't hold it exactly). */
 export const MAX_UINT64 = 18446744073709551615n;
+/** 9999-12-31T23:59:59Z in epoch seconds: a larger file-start-time is milliseconds given by mistake. */
+export const MAX_FILE_START_TIME_S = 253402300799n;
 
 export interface EnumValue {
   value: number;
@@ -94,6 +96,8 @@ export const PROPERTIES: readonly PropertySpec[] = [
     limit: 'KVS stream names are 1 to 256 characters of a-z, A-Z, 0-9, "_", "." and "-" (guide: StreamName, Producer SDK Limits)',
     blurb: 'Name of the destination stream (required)' },
   { name: 'user-agent', nick: 'User Agent', type: 'string', default: 'AWS-SDK-KVS-CPP-CLIENT', source: 'official',
+    minLength: 1, maxLength: 256, charset: ' -~',
+    limit: 'it is sent as an HTTP header: printable ASCII, and the producer SDK caps it at 256 characters',
     blurb: 'Name of the user agent; kvssink appends its own product token' },
   { name: 'retention-period', nick: 'Retention Period', type: 'uint', default: 2, min: 0, max: 87600, unit: 'hours',
     source: 'guide', limit: 'retention is 0 (none) or 1 hour to 10 years (guide: Producer SDK Limits)',
@@ -149,8 +153,11 @@ export const PROPERTIES: readonly PropertySpec[] = [
     maxLength: 32, limit: 'MKV track names are at most 32 characters (guide: Producer SDK Limits)',
     blurb: 'MKV track name' },
   { name: 'access-key', nick: 'Access Key', type: 'string', default: 'access_key', source: 'official', secret: true,
+    minLength: 1, maxLength: 128, charset: 'a-zA-Z0-9_',
+    limit: 'AWS access key ids are at most 128 word characters (IAM AccessKeyId)',
     blurb: 'AWS Access Key' },
   { name: 'secret-key', nick: 'Secret Key', type: 'string', default: 'secret_key', source: 'official', secret: true,
+    minLength: 1, maxLength: 10000, limit: 'auth info is at most 10,000 bytes (guide: Producer SDK Limits)',
     blurb: 'AWS Secret Key' },
   { name: 'session-token', nick: 'Session token', type: 'string', default: 'session_token', source: 'official',
     secret: true, maxLength: 10000, limit: 'auth info is at most 10,000 bytes (guide: Producer SDK Limits)', blurb: 'AWS Session token' },
@@ -160,7 +167,7 @@ export const PROPERTIES: readonly PropertySpec[] = [
   { name: 'rotation-period', nick: 'Rotation Period', type: 'uint', default: 2400, min: 30, max: MAX_UINT, unit: 's',
     source: 'guide', limit: 'the minimum security token period is 30 s (guide: Producer SDK Limits)', blurb: 'Credential rotation period, in seconds' },
   { name: 'log-config', nick: 'Log Configuration', type: 'string', default: '/kvs_log_configuration',
-    source: 'guide',
+    source: 'guide', maxLength: 4096, limit: 'paths are at most 4,096 characters (guide: Producer SDK Limits)',
     blurb: 'Log configuration path (accepted for compatibility; kvssink logs through GST_DEBUG)' },
   { name: 'storage-size', nick: 'Storage Size', type: 'uint', default: 128, min: 10, max: 10240, unit: 'MB',
     source: 'official', limit: 'the content store takes 10 MiB to 10 GiB (guide: Producer SDK Limits, StorageInfo)', blurb: 'Storage size of the in-memory content store, in megabytes (MiB)' },
@@ -172,7 +179,7 @@ export const PROPERTIES: readonly PropertySpec[] = [
     blurb: 'Service call connection timeout, in seconds (0: the default)' },
   { name: 'completion-timeout', nick: 'Service call completion timeout', type: 'uint', default: 10, min: 0,
     max: MAX_UINT, unit: 's', source: 'official',
-    blurb: 'Service call completion timeout, in seconds; should be more than connection-timeout (0: the default)' },
+    blurb: 'Service call completion timeout, in seconds; should be more than connection-timeout, else both defaults are used (0: the default)' },
   { name: 'credential-path', nick: 'Credential File Path', type: 'string', default: '.kvs/credential',
     source: 'official', maxLength: 4096, limit: 'paths are at most 4,096 characters (guide: Producer SDK Limits)',
     blurb: 'Credential file path' },
@@ -186,8 +193,9 @@ export const PROPERTIES: readonly PropertySpec[] = [
     maxFields: 50, maxKeyLength: 128, maxValueLength: 1024,
     limit: 'a stream has at most 50 tags, names of at most 128 and values of at most 1,024 characters, as strings (guide: Producer SDK Limits)',
     blurb: 'Key-value pairs that you can define and assign to each stream' },
-  { name: 'file-start-time', nick: 'File Start Time', type: 'uint64', default: 0n, min: 0n, max: MAX_UINT64,
+  { name: 'file-start-time', nick: 'File Start Time', type: 'uint64', default: 0n, min: 0n, max: MAX_FILE_START_TIME_S,
     unit: 's', source: 'official',
+    limit: 'it is an epoch time in seconds, and later than 9999-12-31 is a time in milliseconds by mistake (guide: parameter reference)',
     blurb: 'Epoch time that the file starts in kinesis video stream, in seconds. By default (0), current time is used. Only used in offline mode' },
   { name: 'disable-buffer-clipping', nick: 'Disable Buffer Clipping', type: 'boolean', default: false,
     source: 'official', mutable: 'playing',
