@@ -52,9 +52,10 @@ describe('config record', () => {
     expect(s.streamName).toBe('cam1');
   });
 
-  it('keeps a 64-bit file-start-time exact', () => {
-    const text = record({ 'file-start-time': 1 }).replace('"file-start-time":1', '"file-start-time":18446744073709551615');
-    expect(parseConfigRecord(text).fileStartTimeS).toBe(18446744073709551615n);
+  it('reads file-start-time from the text, and refuses one in milliseconds', () => {
+    const text = (v: string): string => record({ 'file-start-time': 1 }).replace('"file-start-time":1', `"file-start-time":${v}`);
+    expect(parseConfigRecord(text('253402300799')).fileStartTimeS).toBe(253402300799n);
+    expect(() => parseConfigRecord(text('18446744073709551615'))).toThrow(/"file-start-time"/);
   });
 
   it('names the property when a stream name is invalid', () => {
