@@ -43,7 +43,9 @@ describe('resilience', () => {
 
   it('drops and reports frames when the buffer is full in realtime mode, and still finishes', async () => {
     kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'slow-uplink', bytesPerSecond: 20_000, times: 0 });
-    const { done } = launch(`${h264TestSource(150)} ! ${sink('slow-uplink', 'storage-size=1 stop-stream-timeout=2')}`,
+    // Noise at 20 Mbit/s: 5 s of it overflow the smallest store the guide allows (10 MiB).
+    const noisy = h264TestSource(150).replace('videotestsrc ', 'videotestsrc pattern=snow ').replace('x264enc ', 'x264enc bitrate=20000 speed-preset=ultrafast ');
+    const { done } = launch(`${noisy} ! ${sink('slow-uplink', 'storage-size=10 stop-stream-timeout=2')}`,
       gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
     const result = await done;
     expect(result.timedOut).toBe(false);
