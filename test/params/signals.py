@@ -2,7 +2,10 @@
 """Runs a pipeline ending in kvssink from Python (GObject introspection), connects to the
 official element's signals and prints what each handler read, one JSON object per line.
 
-    signals.py "<pipeline description>"
+    signals.py "<pipeline description>" [--change-while-playing]
+
+With --change-while-playing, at the first ACK it sets retention-period (read at start: refused
+with a warning) and get-kvs-metrics (may change while PLAYING), and prints what they read back.
 
 A drop-in's signals must be usable from bindings: the payloads are read here as a Python
 program would, through Gst.Structure getters, not raw pointers.
@@ -20,7 +23,24 @@ def emit(kind, **fields):
     print(json.dumps({"signal": kind, **fields}), flush=True)
 
 
+CHANGE_WHILE_PLAYING = "--change-while-playing" in sys.argv
+changed = False
+
+
+def change_while_playing(sink):
+    global changed
+    if changed:
+        return
+    changed = True
+    sink.set_property("retention-period", 9)
+    sink.set_property("get-kvs-metrics", True)
+    emit("changed", retention_period=sink.get_property("retention-period"),
+         get_kvs_metrics=sink.get_property("get-kvs-metrics"))
+
+
 def on_fragment_ack(sink, ack):
+    if CHANGE_WHILE_PLAYING:
+        change_while_playing(sink)
     ok_ts, timestamp = ack.get_uint64("timestamp")
     ok_result, result = ack.get_uint64("result")
     emit("fragment-ack", name=ack.get_name(), ack_type=ack.get_string("ack-type"),
@@ -57,6 +77,9 @@ def main():
         if message.type == Gst.MessageType.EOS:
             outcome["end"] = "eos"
             loop.quit()
+        elif message.type == Gst.MessageType.WARNING:
+            err, _debug = message.parse_warning()
+            emit("warning", message=err.message)
         elif message.type == Gst.MessageType.ERROR:
             err, _debug = message.parse_error()
             outcome["end"] = "error"

@@ -29,8 +29,8 @@ afterAll(async () => {
   await kvs?.close();
 });
 
-async function python(pipeline: string): Promise<{ result: RunResult; lines: Line[] }> {
-  const result = await run(PYTHON, [SCRIPT, pipeline], { env: gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }),
+async function python(pipeline: string, ...flags: string[]): Promise<{ result: RunResult; lines: Line[] }> {
+  const result = await run(PYTHON, [SCRIPT, pipeline, ...flags], { env: gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }),
     timeoutMs: 90_000 });
   const lines = result.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
   return { result, lines };
@@ -65,6 +65,19 @@ describe('signals from Python', () => {
       expect(typeof m['frame-pts']).toBe('number');
     }
     expect(lines.some((l) => l.signal === 'stream-error')).toBe(false);
+  });
+
+  it('refuses, with a warning, a property read at start changed while PLAYING; takes a PLAYING-mutable one', async () => {
+    const live = source(90).replace('videotestsrc ', 'videotestsrc is-live=true ');
+    const { result, lines } = await python(`${live} ! kvssink name=sink stream-name=signals-mutable ${credentials()}`,
+      '--change-while-playing');
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines.find((l) => l.signal === 'changed')).toMatchObject({ retention_period: 2, get_kvs_metrics: true });
+    expect(lines.filter((l) => l.signal === 'warning').map((l) => l.message)).toEqual([
+      'Property "retention-period" cannot change while the stream runs (it is read when the stream starts): the change ' +
+      'was ignored. Set it before the pipeline leaves READY.']);
+    // get-kvs-metrics took effect at once: key frames after the change are reported.
+    expect(lines.filter((l) => l.signal === 'stream-client-metric').length).toBeGreaterThan(0);
   });
 
   it("stream-error passes the producer SDK's status for a fatal error, before the bus error", async () => {
