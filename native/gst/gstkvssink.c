@@ -314,6 +314,10 @@ gst_kvs_sink_set_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   running = GST_STATE (self) > GST_STATE_READY
       || GST_STATE_PENDING (self) > GST_STATE_READY;
+  /* Setting the value it already has changes nothing: no warning. */
+  if (running && !row->mutable_playing
+      && g_param_values_cmp (pspec, value, &self->props[prop_id]) == 0)
+    running = FALSE;
   if (!running || row->mutable_playing)
     g_value_copy (value, &self->props[prop_id]);
   GST_OBJECT_UNLOCK (self);

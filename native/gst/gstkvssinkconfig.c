@@ -156,12 +156,29 @@ gst_kvs_sink_build_config_json (GstKvsSink * self, guint restarts)
 /* The guide's defragmentation factor for sizing a content store ("+ ~20%"). */
 #define STORE_SIZING_FACTOR 1.2
 
+/* The schema puts the unit at the end of the blurb (", in seconds (0: the default)"). */
 static const gchar *
 unit_suffix (const gchar * blurb)
 {
-  /* The schema puts the unit at the end of the blurb ("..., in seconds"). */
+  static GHashTable *units;
+  static GMutex lock;
   const gchar *in = g_strrstr (blurb, ", in ");
-  return in ? in + 5 : "";
+  const gchar *unit;
+
+  if (in == NULL)
+    return "";
+  g_mutex_lock (&lock);
+  if (units == NULL)
+    units = g_hash_table_new (g_str_hash, g_str_equal);
+  unit = g_hash_table_lookup (units, blurb);
+  if (unit == NULL) {
+    unit = g_strndup (in + 5, strcspn (in + 5, ";("));
+    g_strchomp ((gchar *) unit);
+    /* Blurbs are static strings: one unit each, kept for the process's life. */
+    g_hash_table_insert (units, (gpointer) blurb, (gpointer) unit);
+  }
+  g_mutex_unlock (&lock);
+  return unit;
 }
 
 static gboolean
