@@ -542,6 +542,17 @@ describe('errors name the real cause', () => {
     expect(o.output).toMatch(/^ERROR: .*is temporary \(it starts with ASIA\) but no session token was sent: set session-token/m);
   });
 
+  it('a clock more than 15 minutes off', async () => {
+    const skewed = await startLocalKvs({ dataDir: tempDir('params-skewed'), clockOffsetMs: 20 * 60_000 });
+    try {
+      const o = await new Runs(() => skewed).sink('params-clock-skew', '');
+      expect(o.result.code).not.toBe(0);
+      expect(o.output).toMatch(/^ERROR: .*AWS rejected the request time \(RequestExpired: Signature expired.*the system clock is off by more than 15 minutes; fix it \(NTP/m);
+    } finally {
+      await skewed.close();
+    }
+  });
+
   it('an access key the service does not know', async () => {
     const o = await RUNS.unknownKey();
     expect(o.result.code).not.toBe(0);
