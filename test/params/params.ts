@@ -57,7 +57,15 @@ export async function outcome(kvs: LocalKvs, stream: string, result: RunResult):
   const dir = join(kvs.dataDir, 'streams', stream);
   const output = result.stdout + result.stderr;
   const sessionsDir = join(dir, 'sessions');
-  const names = existsSync(sessionsDir) ? readdirSync(sessionsDir) : [];
+  // A session's summary is written once its body file is complete, which may be just after
+  // gst-launch exits: wait (briefly) for one summary per body.
+  const list = (): string[] => (existsSync(sessionsDir) ? readdirSync(sessionsDir) : []);
+  for (let waited = 0; waited < 3000; waited += 50) {
+    const all = list();
+    if (all.filter((n) => n.endsWith('.json')).length >= all.filter((n) => n.endsWith('.mkv')).length) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const names = list();
   const sessions = names.filter((n) => n.endsWith('.json')).sort((a, b) => parseInt(a) - parseInt(b))
     .map((n) => JSON.parse(readFileSync(join(sessionsDir, n), 'utf8')) as SessionSummary);
   const body = names.includes('1.mkv') ? join(sessionsDir, '1.mkv') : undefined;
