@@ -353,7 +353,7 @@ static const KvsPropRow kvs_prop_rows[] = {
       0, 0, 0, NULL, NULL,
       "paths are at most 4,096 characters (guide: Producer SDK Limits)"},
   {PROP_IOT_CERTIFICATE, "iot-certificate", "Iot Certificate",
-      "Use aws iot certificate to obtain credentials",
+      "Use aws iot certificate to obtain credentials: \"iot-certificate,endpoint=<credentials endpoint>,cert-path=<file>,key-path=<file>,ca-path=<file>,role-aliases=<alias>\", optionally iot-thing-name (default: stream-name), connection-timeout and completion-timeout (s, default 3 and 5)",
       KVS_PROP_STRUCTURE, NULL, 0, 0, 0, FALSE,
       FALSE, FALSE, NULL, 0, 0,
       NULL, NULL,

@@ -40,6 +40,7 @@ extern "C" {
 #define KVS_RING_REC_EOS 5u
 #define KVS_RING_REC_FLUSH 6u
 #define KVS_RING_REC_SHUTDOWN 7u
+#define KVS_RING_REC_DROPPED_AT_ELEMENT 8u
 /* Record types, worker -> element */
 #define KVS_RING_REC_READY 64u
 #define KVS_RING_REC_STREAM_ERROR 65u

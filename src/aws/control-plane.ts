@@ -17,6 +17,7 @@ import { KvsError, isKvsError, isNetworkError, normalizeErrorType, sdkError, sig
   type SignedAs } from './errors.js';
 import { validateEndpointUrl } from './endpoint.js';
 import { NodeSha256 } from './sha256.js';
+import { kvsTrustFromProcessEnv, serverCertificateError, tlsFailureSide, type TlsTrust } from './tls-trust.js';
 
 export interface ControlPlaneClientOptions {
   region: string;
@@ -31,6 +32,8 @@ export interface ControlPlaneClientOptions {
   requestTimeoutMs?: number;
   /** Attempts per call, including the first (default 3, as the SDK's standard retry strategy). */
   maxAttempts?: number;
+  /** Roots that verify an https endpoint (default: resolveKvsTrust() of the worker's environment). */
+  trust?: TlsTrust;
 }
 
 export const CONTROL_PLANE_CONNECT_TIMEOUT_MS = 5_000;
@@ -74,12 +77,17 @@ export class ControlPlaneClient {
   readonly #agent: HttpAgent;
   readonly #signer: SignatureV4;
   readonly #userAgent: string;
+  readonly #trust: TlsTrust | undefined;
   #destroyed = false;
 
   constructor(opts: ControlPlaneClientOptions) {
     this.#opts = opts;
     this.#url = new URL(validateEndpointUrl(opts.endpoint, 'control-plane endpoint'));
-    this.#agent = this.#url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    // Certificates are always verified, against the chosen roots (tls-trust.ts).
+    this.#trust = this.#url.protocol === 'https:' ? opts.trust ?? kvsTrustFromProcessEnv() : undefined;
+    this.#agent = this.#trust
+      ? new HttpsAgent({ keepAlive: true, ...(this.#trust.secureContext ? { secureContext: this.#trust.secureContext } : {}) })
+      : new HttpAgent({ keepAlive: true });
     this.#signer = new SignatureV4({
       service: 'kinesisvideo', region: opts.region, credentials: opts.credentials, sha256: NodeSha256,
       applyChecksum: false,
@@ -154,7 +162,16 @@ export class ControlPlaneClient {
       const requestTimer = setTimeout(() => fail(timeoutError(`${operation} timed out after ${requestTimeoutMs} ms`)), requestTimeoutMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', fail);
+      req.on('error', (err: Error) => {
+        const code = (err as { code?: unknown }).code;
+        if (this.#trust && typeof code === 'string' && tlsFailureSide(code) === 'server-certificate') {
+          fail(serverCertificateError({
+            operation, target: url.origin, code, reason: err.message, trust: this.#trust,
+          }));
+        } else {
+          fail(err);
+        }
+      });
       req.on('response', (res: IncomingMessage) => {
         const parts: Buffer[] = [];
         let size = 0;

@@ -1,6 +1,12 @@
 /**
- * Credential resolution: properties → environment → credential-path file → the standard AWS
- * chain (profiles, SSO, web identity, ECS, IMDS).
+ * Credential resolution: iot-certificate → properties → environment → credential-path file →
+ * the standard AWS chain (profiles, SSO, web identity, ECS, IMDS). IoT first, as the official
+ * element does.
+ *
+ * Refresh: every provider returns `expiration` on credentials that expire and, called within
+ * its margin of that time, returns fresh ones (IoT: fetched again; file: re-read; chain: the SDK's
+ * own refresh, 5 min ahead). `{ forceRefresh: true }` asks for new ones now. Sessions are rotated
+ * on that `expiration` and on rotation-period by the stream (src/stream/stream.ts).
  *
  * Differences from the official element (research §2.6), on purpose:
  * - the standard chain is the last resort instead of "Could not find any AWS credentials!";
@@ -16,8 +22,9 @@ import { statSync } from 'node:fs';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { KvsError, NO_CREDENTIALS_HINT, isKvsError, maskAccessKeyId, sanitizeMessage, type LogFn } from './errors.js';
 import type { Env } from './endpoint.js';
+import { iotCredentialProvider, parseIotCertificate } from './iot-credentials.js';
 
-export type CredentialSource = 'properties' | 'environment' | 'credential-file' | 'chain';
+export type CredentialSource = 'iot-certificate' | 'properties' | 'environment' | 'credential-file' | 'chain';
 
 export interface CredentialProps {
   /** `access-key`; the caller maps the official sentinel "access_key" to undefined. */
@@ -28,6 +35,10 @@ export interface CredentialProps {
   sessionToken?: string | undefined;
   /** `credential-path`; used only if the file exists. */
   credentialPath?: string | undefined;
+  /** `iot-certificate` (GstStructure text); wins over everything else when set. */
+  iotCertificate?: string | undefined;
+  /** `stream-name`: the IoT thing name unless the structure gives `iot-thing-name`. */
+  streamName?: string | undefined;
 }
 
 export interface ResolveCredentialOptions {
@@ -40,6 +51,8 @@ export interface ResolveCredentialOptions {
   chainTimeoutMs?: number;
   /** Tests: replace the chain. */
   chainFactory?: () => AwsCredentialIdentityProvider;
+  /** Clock, ms since epoch (tests). */
+  now?: () => number;
 }
 
 export interface ResolvedCredentials {
@@ -77,6 +90,14 @@ export function resolveCredentialProvider(
   env: Env = process.env,
   opts: ResolveCredentialOptions = {},
 ): ResolvedCredentials {
+  if (present(props.iotCertificate)) {
+    const iot = parseIotCertificate(props.iotCertificate, props.streamName ?? '');
+    return {
+      provider: iotCredentialProvider(iot, { ...(opts.log ? { log: opts.log } : {}), ...(opts.now ? { now: opts.now } : {}) }),
+      source: 'iot-certificate',
+      description: `iot-certificate (${iot.endpoint}, role alias "${iot.roleAlias}", thing "${iot.thingName}")`,
+    };
+  }
   const hasAk = present(props.accessKey);
   const hasSk = present(props.secretKey);
   if (hasAk !== hasSk) {
@@ -121,7 +142,9 @@ export function resolveCredentialProvider(
 
   if (present(props.credentialPath) && fileExists(props.credentialPath)) {
     return {
-      provider: fileCredentialProvider(props.credentialPath, opts.log ? { log: opts.log } : {}),
+      provider: fileCredentialProvider(props.credentialPath, {
+        ...(opts.log ? { log: opts.log } : {}), ...(opts.now ? { now: opts.now } : {}),
+      }),
       source: 'credential-file',
       description: `credential-path file ${props.credentialPath}`,
     };
@@ -151,7 +174,7 @@ function boundedChain(opts: ResolveCredentialOptions): AwsCredentialIdentityProv
     : undefined;
   const loadChain = (): Promise<AwsCredentialIdentityProvider> => (chain ??= import('@aws-sdk/credential-providers')
     .then((m) => m.fromNodeProviderChain({ timeout: METADATA_TIMEOUT_MS, maxRetries: METADATA_MAX_RETRIES })));
-  return async () => {
+  return async (identityProperties?: Record<string, unknown>) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -164,7 +187,8 @@ function boundedChain(opts: ResolveCredentialOptions): AwsCredentialIdentityProv
       timer.unref?.();
     });
     try {
-      return await Promise.race([loadChain().then((provider) => provider()), timeout]);
+      // The chain is memoized by the SDK: it refreshes 5 min before expiry, or on forceRefresh.
+      return await Promise.race([loadChain().then((provider) => provider(identityProperties)), timeout]);
     } catch (err) {
       if (isKvsError(err)) throw err;
       const raw = err instanceof Error ? err.message : String(err);
@@ -251,7 +275,7 @@ export function fileCredentialProvider(path: string, opts: FileCredentialOptions
   const margin = opts.refreshMarginMs ?? CREDENTIAL_FILE_REFRESH_MARGIN_MS;
   let cached: { creds: AwsCredentialIdentity; mtimeMs: number; size: number } | undefined;
 
-  return async () => {
+  return async (identityProperties?: Record<string, unknown>) => {
     let st;
     try {
       st = await stat(path);
@@ -263,7 +287,8 @@ export function fileCredentialProvider(path: string, opts: FileCredentialOptions
       });
     }
     const exp = cached?.creds.expiration?.getTime();
-    const fresh = cached !== undefined && cached.mtimeMs === st.mtimeMs && cached.size === st.size
+    const fresh = cached !== undefined && identityProperties?.forceRefresh !== true
+      && cached.mtimeMs === st.mtimeMs && cached.size === st.size
       && (exp === undefined || now() + margin < exp);
     if (fresh) return cached!.creds;
 

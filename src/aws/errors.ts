@@ -482,7 +482,7 @@ export function networkError(err: unknown, operation = 'KVS request', target?: s
   if (TLS_CODES.test(code)) {
     return new KvsError({
       code: 'TLS_ERROR', retriable: false, detail: `${code} ${raw}`,
-      message: `${operation} failed: the TLS certificate${where} could not be verified (${code}). Install the system CA certificates (ca-certificates) or set NODE_EXTRA_CA_CERTS; verification is never disabled.`,
+      message: `${operation} failed: the TLS certificate${where} could not be verified (${code}). Set AWS_CA_BUNDLE (or SSL_CERT_FILE, NODE_EXTRA_CA_CERTS) to a PEM file holding the CA that issued it; verification is never disabled.`,
     });
   }
   if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {

@@ -4,7 +4,8 @@
  * newline-separated ACK objects) is read on the same HTTP/1.1 connection (full duplex).
  *
  * Transport: a small HTTP/1.1 client on node:net / node:tls (https always verifies the
- * certificate; http:// is for local endpoints), one connection per session. The request head
+ * certificate, against the roots of tls-trust.ts; http:// is for local endpoints), one
+ * connection per session. The request head
  * goes out as soon as the connection is up; the response is parsed by http1-response.ts
  * independently of the writer, so the 200 and ACKs arrive while the body is still open.
  *
@@ -36,6 +37,7 @@ import {
 import { validateEndpointUrl } from './endpoint.js';
 import { Http1ResponseParser, type ResponseHead } from './http1-response.js';
 import { NodeSha256 } from './sha256.js';
+import { kvsTrustFromProcessEnv, serverCertificateError, tlsFailureSide, type TlsTrust } from './tls-trust.js';
 
 export const KVS_SIGNING_SERVICE = 'kinesisvideo';
 /** sha256("") — the payload hash the producer SDK signs for the streamed PutMedia body. */
@@ -134,6 +136,8 @@ export async function signPutMediaRequest(p: PutMediaSignParams): Promise<Signed
 }
 
 export interface PutMediaOptions extends PutMediaSignParams {
+  /** Roots that verify an https endpoint (default: resolveKvsTrust() of the worker's environment). */
+  trust?: TlsTrust;
   /** TCP (+TLS) connect timeout, ms (default 5000). */
   connectTimeoutMs?: number;
   /** Time to wait for the HTTP response headers once the request is sent, ms (default 30000). */
@@ -204,6 +208,7 @@ export class PutMediaSession {
   #abortReason: KvsError | undefined;
 
   #socket: Socket | undefined;
+  #trust: TlsTrust | undefined;
   #headSent = false; // request line + headers handed to the socket: body chunks may follow
   #bodySent = false; // the last-chunk marker was handed to the socket
   #flushScheduled = false;
@@ -355,9 +360,11 @@ export class PutMediaSession {
     this.#log('debug', `PutMedia ${this.id}: POST ${signed.url} stream=${o.streamName} timecode=${o.timecodeType} ack=${o.ackRequired ? 1 : 0}`);
     let socket: Socket;
     try {
-      // TLS: the default CA store (plus NODE_EXTRA_CA_CERTS) and host-name check; never relaxed.
+      // TLS: the chosen roots and the host-name check; never relaxed.
+      if (tls) this.#trust = o.trust ?? kvsTrustFromProcessEnv();
       socket = tls
-        ? tlsConnect({ host, port, ALPNProtocols: ['http/1.1'], ...(isIP(host) ? {} : { servername: host }) })
+        ? tlsConnect({ host, port, ALPNProtocols: ['http/1.1'], ...(isIP(host) ? {} : { servername: host }),
+          ...(this.#trust?.secureContext ? { secureContext: this.#trust.secureContext } : {}) })
         : netConnect({ host, port });
     } catch (err) {
       this.#onError(err);
@@ -579,11 +586,22 @@ export class PutMediaSession {
   #onError(err: unknown): void {
     if (this.#state === 'closed') return;
     if (!this.#error) {
-      const mapped = this.#abortReason ?? (isKvsError(err) ? err : networkError(err, 'PutMedia', this.#opts.endpoint));
+      const mapped = this.#abortReason ?? (isKvsError(err) ? err : this.#transportError(err));
       this.#fail(mapped);
       this.#log('debug', `PutMedia ${this.id}: ${mapped.code}${mapped.detail ? ` (${mapped.detail})` : ''}`);
     }
     this.#shutdown();
+  }
+
+  #transportError(err: unknown): KvsError {
+    const code = (err as { code?: unknown }).code;
+    if (this.#trust && typeof code === 'string' && tlsFailureSide(code) === 'server-certificate') {
+      return serverCertificateError({
+        operation: 'PutMedia', target: this.#opts.endpoint, code, trust: this.#trust,
+        reason: sanitizeMessage(err instanceof Error ? err.message : String(err)),
+      });
+    }
+    return networkError(err, 'PutMedia', this.#opts.endpoint);
   }
 
   #fail(err: KvsError): void {

@@ -188,7 +188,7 @@ export const PROPERTIES: readonly PropertySpec[] = [
     allowedKeys: ['endpoint', 'cert-path', 'key-path', 'ca-path', 'role-aliases', 'iot-thing-name',
       'connection-timeout', 'completion-timeout'],
     limit: 'the IoT credential provider needs endpoint, cert-path, key-path, ca-path and role-aliases, as strings (guide: parameter reference)',
-    blurb: 'Use aws iot certificate to obtain credentials' },
+    blurb: 'Use aws iot certificate to obtain credentials: "iot-certificate,endpoint=<credentials endpoint>,cert-path=<file>,key-path=<file>,ca-path=<file>,role-aliases=<alias>", optionally iot-thing-name (default: stream-name), connection-timeout and completion-timeout (s, default 3 and 5)' },
   { name: 'stream-tags', nick: 'Stream Tags', type: 'structure', default: null, source: 'official',
     maxFields: 50, maxKeyLength: 128, maxValueLength: 1024,
     limit: 'a stream has at most 50 tags, names of at most 128 and values of at most 1,024 characters, as strings (guide: Producer SDK Limits)',

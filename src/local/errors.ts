@@ -25,6 +25,7 @@ export const API_ERROR_STATUS = {
   UnknownOperationException: 404,
   MissingAuthenticationTokenException: 403,
   UnrecognizedClientException: 403,
+  ExpiredTokenException: 403,
   InvalidSignatureException: 403,
   IncompleteSignatureException: 400,
   RequestExpired: 400,

@@ -1,7 +1,9 @@
 /**
  * Deterministic fault injection. A fault names the calls it applies to (API, optional
  * stream, starting at the `call`-th matching call counted from when the fault was added)
- * and fires `times` times (default 1; 0 = on every matching call from then on).
+ * and fires `times` times (default 1; 0 = on every matching call from then on). With `forMs`
+ * it fires only within that many ms of its first firing: `{ kind: 'reset', api: '*', times: 0,
+ * forMs: 30000 }` is a 30 s outage.
  *
  * Kinds:
  * - `drop-connection`  PutMedia: destroy the socket after `afterBytes` body bytes or after
@@ -13,11 +15,14 @@
  *                      (instead of RECEIVED/PERSISTED); `close` also ends the response.
  * - `withhold-acks`    PutMedia: hold every ACK of the session for `ms` ms, then release them in order.
  * - `slow-read`        PutMedia: read the body at `bytesPerSecond` (slow uplink).
+ * - `stall`            PutMedia: the network freezes for `ms` ms from the first time it fires: that
+ *                      session, and every PutMedia that starts before the freeze ends (give
+ *                      `times: 0`), reads nothing and sends nothing until it ends, then carries on.
  * - `black-hole`       accept the request and never answer (the connection stays open).
  * - `reset`            reset the TCP connection (RST) as soon as the request arrives.
  */
 
-export type FaultKind = 'drop-connection' | 'fail-call' | 'not-authorized' | 'error-ack' | 'withhold-acks' | 'slow-read' | 'black-hole' | 'reset';
+export type FaultKind = 'drop-connection' | 'fail-call' | 'not-authorized' | 'error-ack' | 'withhold-acks' | 'slow-read' | 'stall' | 'black-hole' | 'reset';
 
 export type FaultSpec = {
   kind: FaultKind;
@@ -37,9 +42,11 @@ export type FaultSpec = {
   close?: boolean;
   ms?: number;
   bytesPerSecond?: number;
+  /** Fire only within this many ms of the first firing. */
+  forMs?: number;
 };
 
-export type ActiveFault = FaultSpec & { id: number; seen: number; fired: number };
+export type ActiveFault = FaultSpec & { id: number; seen: number; fired: number; /** End of the `forMs` window (or of a stall). */ untilMs?: number };
 
 export const CONTROL_APIS = new Set([
   'CreateStream',
@@ -54,7 +61,7 @@ export const CONTROL_APIS = new Set([
   'ListTagsForStream',
 ]);
 
-const PUT_MEDIA_ONLY: ReadonlySet<FaultKind> = new Set(['drop-connection', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read']);
+const PUT_MEDIA_ONLY: ReadonlySet<FaultKind> = new Set(['drop-connection', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'stall']);
 
 function defaultApi(kind: FaultKind): string {
   return kind === 'fail-call' ? 'control' : 'PutMedia';
@@ -62,10 +69,10 @@ function defaultApi(kind: FaultKind): string {
 
 export function validateFault(spec: FaultSpec): string | undefined {
   const n = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
-  if (!['drop-connection', 'fail-call', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'black-hole', 'reset'].includes(spec.kind)) {
+  if (!['drop-connection', 'fail-call', 'not-authorized', 'error-ack', 'withhold-acks', 'slow-read', 'stall', 'black-hole', 'reset'].includes(spec.kind)) {
     return `unknown fault kind "${String(spec.kind)}"`;
   }
-  for (const k of ['call', 'times', 'afterBytes', 'afterFragments', 'fragment', 'errorId', 'ms', 'bytesPerSecond'] as const) {
+  for (const k of ['call', 'times', 'afterBytes', 'afterFragments', 'fragment', 'errorId', 'ms', 'bytesPerSecond', 'forMs'] as const) {
     if (!n(spec[k])) return `fault option "${k}" must be a non-negative number`;
   }
   const api = spec.api ?? defaultApi(spec.kind);
@@ -76,6 +83,7 @@ export function validateFault(spec: FaultSpec): string | undefined {
   if (spec.kind === 'fail-call' && !spec.error) return 'fault "fail-call" needs error (e.g. InternalFailure, ClientLimitExceededException, ResourceNotFoundException)';
   if (spec.kind === 'error-ack' && (spec.fragment === undefined || spec.errorId === undefined)) return 'fault "error-ack" needs fragment and errorId';
   if (spec.kind === 'withhold-acks' && spec.ms === undefined) return 'fault "withhold-acks" needs ms';
+  if (spec.kind === 'stall' && spec.ms === undefined) return 'fault "stall" needs ms';
   if (spec.kind === 'slow-read' && !spec.bytesPerSecond) return 'fault "slow-read" needs bytesPerSecond > 0';
   return undefined;
 }
@@ -120,6 +128,11 @@ export function createFaultRegistry(initial: readonly FaultSpec[] = []): FaultRe
         const times = f.times ?? 1;
         if (f.seen < (f.call ?? 1)) continue;
         if (times !== 0 && f.fired >= times) continue;
+        const windowMs = f.kind === 'stall' ? f.ms : f.forMs;
+        if (windowMs !== undefined) {
+          f.untilMs ??= Date.now() + windowMs;
+          if (Date.now() >= f.untilMs) continue;
+        }
         f.fired++;
         firing.push({ ...f });
       }

@@ -26,6 +26,8 @@ export type PutMediaRequest = {
   timecodeType: FragmentTimecodeType;
   /** Epoch ms from `x-amzn-producer-start-timestamp` (seconds, decimal). */
   producerStartMs?: number;
+  /** When the temporary credentials that signed the request expire (epoch ms). */
+  credentialsExpireAtMs?: number;
 };
 
 export type Ack =
@@ -122,7 +124,9 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   const withhold = faults.find((f) => f.kind === 'withhold-acks');
   const slow = faults.find((f) => f.kind === 'slow-read');
   const slowBucket = slow?.bytesPerSecond ? createTokenBucket(slow.bytesPerSecond, Math.min(slow.bytesPerSecond, 16 * 1024)) : undefined;
-  const withholdUntilMs = withhold ? startedMs + (withhold.ms ?? 0) : 0;
+  // A stall freezes reading and acknowledging until the freeze ends.
+  const stallUntilMs = faults.find((f) => f.kind === 'stall')?.untilMs ?? 0;
+  const withholdUntilMs = Math.max(withhold ? startedMs + (withhold.ms ?? 0) : 0, stallUntilMs);
 
   // Connection limit 1 per stream: "In the case of multiple concurrent connections that exceed
   // limits, the last connection is accepted" (Data Plane API limits).
@@ -134,7 +138,8 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': reqId, date: new Date().toUTCString() });
   res.flushHeaders();
   ctx.trackSocket(req.socket);
-  log('info', 'put-media-start', { timecodeType: pm.timecodeType, producerStartMs: pm.producerStartMs });
+  log('info', 'put-media-start', { timecodeType: pm.timecodeType, producerStartMs: pm.producerStartMs,
+    ...(pm.credentialsExpireAtMs !== undefined ? { credentialsExpireAt: new Date(pm.credentialsExpireAtMs).toISOString() } : {}) });
 
   const rawPath = join(stream.dir, 'sessions', `${sessionNumber}.mkv`);
   // Without raw bodies an empty placeholder keeps the session numbering on disk.
@@ -202,10 +207,10 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   const flushWithheld = (): void => {
     for (const line of withheld.splice(0)) writeLine(line);
   };
-  const withholdTimer = withhold ? setTimeout(flushWithheld, Math.max(0, withholdUntilMs - ctx.now())) : undefined;
+  const withholdTimer = withholdUntilMs > 0 ? setTimeout(flushWithheld, Math.max(0, withholdUntilMs - ctx.now())) : undefined;
 
   const idleTimer = setInterval(() => {
-    if (ending || bodyEnded) return;
+    if (ending || bodyEnded || ctx.now() < stallUntilMs) return;
     const idleMs = ctx.now() - lastDataMs;
     if (idleMs >= opts.idleTimeoutMs) {
       log('info', 'put-media-idle-timeout', { idleMs });
@@ -564,10 +569,16 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
     if (withholdTimer) clearTimeout(withholdTimer);
     stream.putMedia.delete(handle);
     metrics['PutMedia.ActiveConnections'] = Math.max(0, metrics['PutMedia.ActiveConnections'] - 1);
+    const endedMs = ctx.now();
+    // AWS does not document what it does with a session that outlives its credentials; the
+    // local endpoint keeps it open and says so, for producers that should rotate first.
+    const outlivedCredentials = pm.credentialsExpireAtMs !== undefined && endedMs > pm.credentialsExpireAtMs;
     const summary = {
       session: sessionNumber,
       startedAt: new Date(startedMs).toISOString(),
-      endedAt: new Date(ctx.now()).toISOString(),
+      endedAt: new Date(endedMs).toISOString(),
+      ...(pm.credentialsExpireAtMs !== undefined
+        ? { credentialsExpireAt: new Date(pm.credentialsExpireAtMs).toISOString(), outlivedCredentials } : {}),
       timecodeType: pm.timecodeType,
       producerStartTimestampMs: pm.producerStartMs ?? null,
       // What a producer's settings show in (user-agent, fragment-acks), for tests and debugging.
@@ -584,7 +595,8 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
       .catch(() => {});
     ctx.trackWork(written);
     ctx.saveMetrics(stream);
-    log('info', 'put-media-end', { reason, bytes: bytesReceived, fragments: fragmentIndex, acks: ackCounts });
+    log(outlivedCredentials ? 'warn' : 'info', 'put-media-end', { reason, bytes: bytesReceived, fragments: fragmentIndex,
+      acks: ackCounts, ...(pm.credentialsExpireAtMs !== undefined ? { outlivedCredentials } : {}) });
     resolveDone();
   }
 
@@ -627,6 +639,11 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
   req.on('data', onData);
   req.on('end', onEnd);
   req.on('error', () => {});
+  if (ctx.now() < stallUntilMs) {
+    log('info', 'fault-stall', { untilMs: stallUntilMs });
+    const release = hold();
+    setTimeout(release, stallUntilMs - ctx.now()).unref();
+  }
   res.on('close', () => {
     if (!ending) {
       ending = true;

@@ -10,8 +10,10 @@
  * await kvs.close();
  * ```
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { getMedia, getMediaForFragmentList, listFragments } from './archived-media.js';
@@ -23,7 +25,7 @@ import { BodyTooLargeError, readBody, requestId, sendError, sendJson } from './h
 import { emptyMetrics, restoreMetrics, type StreamMetrics } from './metrics.js';
 import { runPutMedia, validatePutMediaHeaders } from './put-media.js';
 import { createTokenBucket, createWindowLimiter } from './rate-limit.js';
-import { verifySigV4, type CredentialSet } from './sigv4.js';
+import { MAX_CLOCK_SKEW_MS, verifySigV4, type CredentialSet } from './sigv4.js';
 import { loadStreams, removeStreamDir, saveJson, saveStreamRecord, streamDir, type FragmentIndexEntry, type StreamRecord } from './store.js';
 
 export type { CredentialSet } from './sigv4.js';
@@ -93,6 +95,8 @@ export type LocalKvsOptions = {
   faults?: FaultSpec[];
   /** Structured log sink (one object per event; secrets are never logged). */
   log?: LogFn;
+  /** Serve HTTPS with this certificate and key (PEM files), to try a producer's CA configuration. */
+  tls?: { certPath: string; keyPath: string };
 };
 
 /** A stored fragment as the API shows it: the index entry, with `file` made absolute. */
@@ -123,6 +127,11 @@ export type LocalKvs = {
   metrics(streamName: string): StreamMetrics;
   /** Resolves once `streamName` has at least `count` stored fragments. */
   waitForFragments(streamName: string, count: number, timeoutMs?: number): Promise<FragmentInfo[]>;
+  /**
+   * Accepts one more credential set from now on; with `expiresAtMs`, requests signed with it are
+   * refused after that time with 403 ExpiredTokenException (what the IoT provider issues).
+   */
+  addCredentials(set: CredentialSet): void;
   readonly faults: Pick<FaultRegistry, 'add' | 'remove' | 'clear' | 'list'>;
 };
 
@@ -324,14 +333,18 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
     ctx.refreshStatus(stream);
   }
 
-  const server = createServer({ requestTimeout: 0, keepAliveTimeout: 5000 }, (req, res) => {
+  const onRequest: RequestListener = (req, res) => {
     handle(req, res).catch((err: unknown) => {
       ctx.log('error', 'internal-error', { error: err instanceof Error ? err.stack : String(err) });
       if (!res.headersSent) sendError(res, apiError('InternalFailure', 'Internal error'), requestId());
       else res.destroy();
     });
-  });
-  server.on('connection', (socket) => {
+  };
+  const serverOptions = { requestTimeout: 0, keepAliveTimeout: 5000 };
+  const server = options.tls
+    ? createHttpsServer({ ...serverOptions, cert: readFileSync(options.tls.certPath), key: readFileSync(options.tls.keyPath) }, onRequest)
+    : createServer(serverOptions, onRequest);
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -339,7 +352,9 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
 
   /** Rejects a request whose body we will not read: respond, then linger and close. */
   function rejectEarly(req: IncomingMessage, res: ServerResponse, error: ApiError, reqId: string, media: boolean): void {
-    res.setHeader('connection', 'close');
+    // No "connection: close": Node would then close the socket as soon as the response is out,
+    // the client's next body write would meet a reset, and the kernel would discard the error
+    // response it had not read yet. The body is read and discarded instead, for lingerMs at most.
     sendError(res, error, reqId, media);
     req.resume();
     if (!req.complete) {
@@ -391,6 +406,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
         ctx.log('warn', 'put-media-rejected', { errorType: pm.errorType, message: pm.message });
         return rejectEarly(req, res, pm, reqId, true);
       }
+      if (auth.expiresAtMs !== undefined) pm.credentialsExpireAtMs = auth.expiresAtMs;
       const stream = pm.stream;
       const name = stream.record.streamName;
       stream.metrics['PutMedia.Requests']++;
@@ -531,7 +547,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
   });
   const address = server.address() as AddressInfo;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
-  ctx.url = `http://${hostForUrl}:${address.port}`;
+  ctx.url = `${options.tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
   ctx.log('info', 'listening', { url: ctx.url, dataDir: opts.dataDir, region: opts.region, streams: ctx.streams.size });
 
   const metricsFlush = setInterval(() => {
@@ -564,6 +580,13 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
     listStreams: () => [...ctx.streams.values()].map(summary),
     getFragments: (name) => toInfo(requireStream(name)),
     metrics: (name) => JSON.parse(JSON.stringify(requireStream(name).metrics)) as StreamMetrics,
+    addCredentials(set) {
+      if (!set.accessKeyId || !set.secretAccessKey) throw new TypeError('Expected { accessKeyId, secretAccessKey, sessionToken?, expiresAtMs? }');
+      // Sets expired for longer than the clock-skew window can no longer sign anything: drop them.
+      const stale = ctx.now() - MAX_CLOCK_SKEW_MS;
+      opts.credentials = opts.credentials.filter((c) => c.expiresAtMs === undefined || c.expiresAtMs > stale);
+      opts.credentials.push({ ...set });
+    },
     waitForFragments(name, count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = (): boolean => {

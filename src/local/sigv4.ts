@@ -15,7 +15,13 @@ export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 /** Common Errors, RequestExpired: "more than 15 minutes" either way. */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
-export type CredentialSet = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+export type CredentialSet = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** Epoch ms after which requests signed with this set are refused (temporary credentials). */
+  expiresAtMs?: number;
+};
 
 export type SigV4Request = {
   method: string;
@@ -40,12 +46,14 @@ export type SigV4Options = {
 };
 
 export type SigV4Failure = { ok: false; status: number; errorType: string; message: string };
-export type SigV4Result = { ok: true; accessKeyId: string } | SigV4Failure;
+export type SigV4Result = { ok: true; accessKeyId: string; expiresAtMs?: number } | SigV4Failure;
 
 const MISMATCH_MESSAGE =
   'The request signature we calculated does not match the signature you provided. ' +
   'Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 const INVALID_TOKEN_MESSAGE = 'The security token included in the request is invalid.';
+/** What AWS answers for a request signed with temporary credentials past their expiration. */
+const EXPIRED_TOKEN_MESSAGE = 'The security token included in the request is expired';
 
 function failure(status: number, errorType: string, message: string): SigV4Failure {
   return { ok: false, status, errorType, message };
@@ -204,6 +212,9 @@ export function verifySigV4(req: SigV4Request, options: SigV4Options): SigV4Resu
 
   const token = headers.get('x-amz-security-token')?.[0];
   if ((credential.sessionToken ?? undefined) !== token) return failure(403, 'UnrecognizedClientException', INVALID_TOKEN_MESSAGE);
+  if (credential.expiresAtMs !== undefined && options.nowMs >= credential.expiresAtMs) {
+    return failure(403, 'ExpiredTokenException', EXPIRED_TOKEN_MESSAGE);
+  }
 
   if (!auth.signedHeaders.includes('host')) return failure(403, 'InvalidSignatureException', "'Host' must be a signed header.");
   for (const name of auth.signedHeaders) {
@@ -233,5 +244,7 @@ export function verifySigV4(req: SigV4Request, options: SigV4Options): SigV4Resu
   if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
     return failure(403, 'InvalidSignatureException', MISMATCH_MESSAGE);
   }
-  return { ok: true, accessKeyId: credential.accessKeyId };
+  return credential.expiresAtMs === undefined
+    ? { ok: true, accessKeyId: credential.accessKeyId }
+    : { ok: true, accessKeyId: credential.accessKeyId, expiresAtMs: credential.expiresAtMs };
 }

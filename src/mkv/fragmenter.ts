@@ -44,6 +44,8 @@ export interface FragmenterFrame {
   dtsTc: number;
   durationTc: number;
   keyframe: boolean;
+  /** Frames before it are missing (dropped, a discontinuity): a key frame starts a fragment, past the minimum duration. */
+  discont?: boolean;
   /** The frame bytes, or several pieces (e.g. length prefixes + NAL units) written back to back. Never copied. */
   payload: Uint8Array | readonly Uint8Array[];
 }
@@ -157,6 +159,20 @@ export class Fragmenter {
    * Processes one frame and returns the bytes to send for it: [metadata Tags] [Cluster start]
    * SimpleBlock header, then the payload piece(s) by reference. A dropped frame yields no pieces.
    */
+  /**
+   * Whether `frame` would start a new fragment by the fragmentation rules (not counting a cluster
+   * forced by timecode overflow): a place where a PutMedia session can end and the next begin.
+   */
+  startsFragment(frame: Pick<FragmenterFrame, 'track' | 'keyframe' | 'ptsTc' | 'discont'>): boolean {
+    const { videoTrack } = this.config;
+    const audioOnly = videoTrack === undefined;
+    if (!audioOnly && !(frame.track === videoTrack && frame.keyframe)) return false;
+    if (this.clusterTc === undefined) return true;
+    const rel = frame.ptsTc - this.clusterTc;
+    return rel >= (this.config.minFragmentDurationTc ?? 0) &&
+      (frame.discont === true || (!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc);
+  }
+
   push(frame: FragmenterFrame): FragmenterOutput {
     const { videoTrack } = this.config;
     const audioOnly = videoTrack === undefined;
@@ -171,7 +187,8 @@ export class Fragmenter {
     } else {
       const rel = pts - this.clusterTc;
       const longEnough = rel >= (this.config.minFragmentDurationTc ?? 0);
-      if (canStart && longEnough && ((!audioOnly && this.config.keyFrameFragmentation) || rel >= this.config.fragmentDurationTc)) {
+      if (canStart && longEnough && (frame.discont === true || (!audioOnly && this.config.keyFrameFragmentation) ||
+        rel >= this.config.fragmentDurationTc)) {
         start = true;
       } else if (rel > MAX_BLOCK_TIMECODE) {
         start = true;

@@ -18,6 +18,8 @@ export const RecordType = {
   EOS: 5,
   FLUSH: 6,
   SHUTDOWN: 7,
+  /** Frames the element dropped at a full ring (aux: count; pts, dts: first and last PTS). */
+  DROPPED_AT_ELEMENT: 8,
   READY: 64,
   STREAM_ERROR: 65,
   FRAGMENT_ACK: 66,

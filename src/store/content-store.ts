@@ -41,6 +41,11 @@ export class ContentStore {
     return frames;
   }
 
+  /** Timecode of the oldest fragment held, if any. */
+  get oldestTimecode(): number | undefined {
+    return this.#fragments[0]?.timecode;
+  }
+
   /** Fragments sent and not yet acknowledged (or given up). */
   get unacknowledged(): number {
     return this.#fragments.length;
@@ -82,12 +87,51 @@ export class ContentStore {
     return frames;
   }
 
+  /**
+   * replay-duration: before a replay, stops holding the fragments that start more than that
+   * before the newest one (which is always kept). Returns their frames and fragments.
+   */
+  giveUpOlderThan(timecode: number): { frames: number; fragments: number } {
+    let frames = 0;
+    let fragments = 0;
+    while (this.#fragments.length > 1 && this.#fragments[0]!.timecode < timecode) {
+      frames += this.#fragments[0]!.frames;
+      fragments++;
+      this.#complete(0);
+    }
+    return { frames, fragments };
+  }
+
+  /** Timecode of the newest fragment held, if any. */
+  get newestTimecode(): number | undefined {
+    return this.#fragments[this.#fragments.length - 1]?.timecode;
+  }
+
   /** After a failed session: the next read is the first record of the oldest fragment held (false: none). */
   rewind(): boolean {
     const first = this.#fragments[0];
     if (first) this.#ring.seek(first.startPosition);
     this.#fragments = [];
     return first !== undefined;
+  }
+
+  /**
+   * Realtime pressure (src/store/pressure.ts): frees everything before `cut`, a record where a
+   * fragment may start, and makes it the next record read. Returns the frames and fragments of
+   * the held fragments that went; the ones held after the cut are read and sent again.
+   */
+  dropBefore(cut: number): { frames: number; fragments: number } {
+    let frames = 0;
+    let fragments = 0;
+    for (const f of this.#fragments) {
+      if (f.startPosition >= cut) continue;
+      frames += f.frames;
+      fragments++;
+    }
+    this.#fragments = [];
+    this.#ring.seek(cut);
+    if (cut > this.#ring.positions().released) this.#ring.release(cut);
+    return { frames, fragments };
   }
 
   /** Nothing will be acknowledged (fragment-acks off): release everything read. */

@@ -68,6 +68,13 @@ export class Interleaver<T extends InterleavedFrame> {
     this.#held = 0;
   }
 
+  /** How many frames held come before ring position `position`. */
+  countBefore(position: number): number {
+    let n = 0;
+    for (const q of this.#queues.values()) for (const f of q) if (f.position < position) n++;
+    return n;
+  }
+
   /** The lowest ring position held, or undefined. */
   oldestPosition(): number | undefined {
     let oldest: number | undefined;

@@ -19,11 +19,13 @@ import { Fragmenter, type FragmenterEvent } from '../mkv/fragmenter.js';
 import { adaptFrame, completeTrackFromFrame, streamContentType, trackChangedInBand, trackFromCaps, type TrackInfo } from '../media/track.js';
 import { FrameFlag, RecordType, type Ring, type RingRecord } from '../ring/ring.js';
 import { ContentStore, ResumeState } from '../store/content-store.js';
+import { chooseCut, pressureCause, STORAGE_HIGH_WATER, type CutPoint, type PressureCause, type StoreLevel } from '../store/pressure.js';
 import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
 import { Interleaver } from './interleaver.js';
 import { StreamMetrics } from './metrics.js';
+import { retryDelayMs } from './retry.js';
 
 /** A frame with its timecode, between the ring and the fragmenter. */
 interface PendingFrame {
@@ -38,7 +40,9 @@ const NO_FRAMES: readonly PendingFrame[] = [];
 
 interface Connection {
   client: ControlPlaneClient;
+  /** The PutMedia data endpoint, fetched again (GetDataEndpoint) once older than ENDPOINT_CACHE_MS. */
   endpoint: string;
+  endpointFetchedMs: number;
   credentials: AwsCredentialIdentityProvider;
   region: string;
   /** Release on RECEIVED when the stream keeps no data (no PERSISTED acks come). */
@@ -53,6 +57,9 @@ export interface StreamSummary {
   persisted: number;
   errors: number;
   droppedFrames: number;
+  /** Of those, frames of whole fragments dropped from the oldest end under realtime pressure. */
+  framesDroppedByPressure: number;
+  fragmentsDroppedByPressure: number;
   /** Frames of fragments KVS refused and that could not be sent again. */
   framesLostToRejections: number;
   /** Frames not acknowledged when the element stopped without EOS. */
@@ -63,7 +70,6 @@ export interface StreamSummary {
 
 /** PutMedia's minimum fragment duration (guide, service limits ~L5949: "1 second [h]"). */
 const MIN_FRAGMENT_DURATION_MS = 1000;
-const MAX_BACKOFF_MS = 10_000;
 /** Offline: after a wake-up, wait this long (µs) for more records before handling them. */
 const OFFLINE_COALESCE_US = 1000;
 const IDLE_TICK_MS = 200;
@@ -83,6 +89,20 @@ const MAX_REJECTIONS_IN_A_ROW = 3;
 /** Records handled in a row before yielding the event loop to the worker's other streams. */
 const YIELD_EVERY_RECORDS = 64;
 const WARNING_INTERVAL_MS = 5_000;
+/**
+ * KVS closes a PutMedia connection after 45 minutes (guide, producer limits ~L3543: "The SDK
+ * rotates the token and establishes a new connection within this time"): sessions are rotated
+ * at the first fragment boundary after rotation-period, and never later than this.
+ */
+const MAX_SESSION_MS = 44 * 60_000;
+/** Rotate a session this long before the credentials it was signed with expire (at most half their life). */
+const ROTATE_BEFORE_EXPIRY_MS = 30_000;
+/** A session lasts at least this long, even when its credentials are about to expire and none fresher come. */
+const MIN_SESSION_MS = 10_000;
+/** "GetDataEndpoint ... Called every 45 minutes to refresh the streaming token" (guide ~L5921). */
+const ENDPOINT_CACHE_MS = 40 * 60_000;
+/** How often a realtime stream checks its store against storage-size and buffer-duration. */
+const PRESSURE_CHECK_MS = 100;
 
 export class KvsStream {
   readonly #ring: Ring;
@@ -113,6 +133,14 @@ export class KvsStream {
   #authRetries = 0;
   /** When the current session last heard an ACK (or started). */
   #lastAckMs = 0;
+  /** The current session has had an ACK: `connected` was posted for it. */
+  #sessionAcked = false;
+  /** When the current session must give way to a new one, at the next fragment boundary. */
+  #rotateAtMs = Infinity;
+  /** Sessions ended by a rotation that still owe acknowledgements, with their first fragment's successor. */
+  readonly #retiring = new Map<PutMediaSession, number>();
+  /** A rotation asks the provider for new credentials (re-read the file, fetch from IoT) before the next session. */
+  #freshCredentialsForNextSession = false;
   /** Timecodes of fragments given up after a rejection, and whether the open one is one of them. */
   readonly #givenUp = new Set<number>();
   #skippingFragment = false;
@@ -126,14 +154,26 @@ export class KvsStream {
   #closed = false;
   #fatal = false;
   #attempt = 0;
-  #lastWarningMs = 0;
+  /** When each kind of warning (by code) was last posted: a repeated cause is posted every WARNING_INTERVAL_MS. */
+  readonly #lastWarningMs = new Map<string, number>();
+  #lastLatencyPressureMs = 0;
   #summary: StreamSummary = {
-    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesLostToRejections: 0, framesLostAtStop: 0,
+    frames: 0, fragments: 0, bytes: 0, acks: 0, persisted: 0, errors: 0, droppedFrames: 0, framesDroppedByPressure: 0,
+    fragmentsDroppedByPressure: 0, framesLostToRejections: 0, framesLostAtStop: 0,
     sessions: 0,
     unacknowledged: 0,
   };
   /** Body bytes written so far in the current session, and per-frame end offsets for latency. */
   #bytesQueued = 0;
+  /**
+   * Frames read and not sent yet, outside the interleaver: the one being written and the rest of
+   * its batch. A drop under pressure may come while a write waits (for a connection, a drain),
+   * and counts these; the write then sees #dropEpoch changed and lets go of them.
+   */
+  #unsentFrame: PendingFrame | undefined;
+  #unsentBatch: readonly PendingFrame[] = NO_FRAMES;
+  #unsentFrom = 0;
+  #dropEpoch = 0;
 
   constructor(ring: Ring, report: Reporter, settings: KvsSinkSettings, log: LogFn) {
     this.#ring = ring;
@@ -167,6 +207,21 @@ export class KvsStream {
 
   /** Reads and handles records until the stream is closed, failed, or the element went away. */
   async run(): Promise<'closed' | 'failed' | 'element-gone'> {
+    // The loop may wait long (a stalled connection, a backoff): the store is watched beside it.
+    const pressureTimer = this.#settings.streamingType === 'realtime'
+      ? setInterval(() => {
+        this.#checkLatency();
+        this.#relievePressure();
+      }, PRESSURE_CHECK_MS) : undefined;
+    pressureTimer?.unref();
+    try {
+      return await this.#readRecords();
+    } finally {
+      clearInterval(pressureTimer);
+    }
+  }
+
+  async #readRecords(): Promise<'closed' | 'failed' | 'element-gone'> {
     let burst = 0;
     for (;;) {
       if (this.#fatal) return 'failed';
@@ -205,6 +260,7 @@ export class KvsStream {
   /** Stops everything now (element gone, worker exiting). */
   close(): void {
     this.#abortSession('the worker is stopping');
+    this.#abortRetiring('the worker is stopping');
     void this.#connection?.then((c) => c.client.destroy(), () => undefined);
   }
 
@@ -225,6 +281,9 @@ export class KvsStream {
         return this.#onEnd(rec.type === RecordType.EOS ? 'eos' : 'shutdown');
       case RecordType.FLUSH:
         this.#log('debug', 'flush');
+        return undefined;
+      case RecordType.DROPPED_AT_ELEMENT:
+        this.#onDroppedAtElement(rec);
         return undefined;
       case RecordType.CONFIG:
         return undefined;
@@ -270,6 +329,19 @@ export class KvsStream {
       return;
     }
     if (this.#allTracksKnown()) this.#startConnecting();
+  }
+
+  /**
+   * The ring was full and the element dropped frames at its door (the store could not make room:
+   * a single fragment held it all). Counted like every other drop; the element resumes at a key
+   * frame flagged DISCONT, which starts a fragment, so no fragment spans the gap.
+   */
+  #onDroppedAtElement(rec: RingRecord): void {
+    if (rec.position < this.#replayUntil) return; // read again for a replay: counted the first time
+    const frames = Number(rec.aux);
+    this.#summary.droppedFrames += frames;
+    this.#report.message('kvs-frames-dropped', { cause: 'buffer-full', frames, track: rec.track,
+      ...(rec.pts >= 0n ? { 'first-pts': rec.pts, 'last-pts': rec.dts } : {}) });
   }
 
   #onMetadata(rec: RingRecord): void {
@@ -352,9 +424,17 @@ export class KvsStream {
       return;
     }
     const ready = this.#interleaver.push(frame);
-    for (let i = 0; i < ready.length; i++) {
-      if (!(await this.#writeFrame(ready[i]!, ready, i + 1))) return;
+    await this.#writeBatch(ready);
+  }
+
+  /** Writes frames the interleaver let go of, in order, until one cannot be sent. */
+  async #writeBatch(batch: readonly PendingFrame[]): Promise<void> {
+    this.#unsentBatch = batch;
+    for (let i = 0; i < batch.length; i++) {
+      this.#unsentFrom = i + 1;
+      if (!(await this.#writeFrame(batch[i]!, batch, i + 1))) break;
     }
+    this.#unsentBatch = NO_FRAMES;
   }
 
   /**
@@ -362,6 +442,15 @@ export class KvsStream {
    * frame, the rest of its batch and whatever the interleaver holds are read again later.
    */
   async #writeFrame(frame: PendingFrame, batch: readonly PendingFrame[] = NO_FRAMES, restFrom = 0): Promise<boolean> {
+    this.#unsentFrame = frame;
+    try {
+      return await this.#writeFrameUnsent(frame, batch, restFrom);
+    } finally {
+      this.#unsentFrame = undefined;
+    }
+  }
+
+  async #writeFrameUnsent(frame: PendingFrame, batch: readonly PendingFrame[], restFrom: number): Promise<boolean> {
     const { rec, info } = frame;
     const keyframe = (rec.flags & FrameFlag.KEY) !== 0;
     const laggedTrack = this.#interleaver !== undefined && rec.track !== this.#videoTrack;
@@ -386,20 +475,29 @@ export class KvsStream {
         return true;
       }
     }
+    const epoch = this.#dropEpoch;
     if (!this.#session) {
       const opened = await this.#openSession();
+      if (epoch !== this.#dropEpoch) return false; // dropped (and counted) meanwhile
+      if (!opened) return this.#requeue(frame, batch, restFrom);
+    }
+    if (Date.now() >= this.#rotateAtMs && this.#fragmenter?.startsFragment({ track: rec.track, keyframe, ptsTc: frame.tc })) {
+      this.#rotateSession(frame.tc);
+      const opened = await this.#openSession();
+      if (epoch !== this.#dropEpoch) return false;
       if (!opened) return this.#requeue(frame, batch, restFrom);
     }
     const session = this.#session!;
     this.#lastTc.set(rec.track, frame.tc);
     const out = this.#ensureFragmenter().push({
       track: rec.track, ptsTc: frame.tc, dtsTc: frame.tc, durationTc: this.#timestamps.durationTimecode(rec.duration),
-      keyframe, payload: adaptFrame(info, rec.payload),
+      keyframe, discont: (rec.flags & FrameFlag.DISCONT) !== 0, payload: adaptFrame(info, rec.payload),
     });
     for (const ev of out.events) this.#onFragmenterEvent(ev, rec);
     if (out.pieces.length === 0 || this.#skippingFragment) return true;
     if (!session.writable) return this.#requeue(frame, batch, restFrom);
     this.#store.frameSent(rec.next);
+    this.#unsentFrame = undefined;
     // Registered before writing, so the latency recorder knows the frame when its bytes are reported.
     this.#bytesQueued += out.byteLength;
     this.#latency.frameQueued(this.#bytesQueued, rec.aux);
@@ -413,6 +511,7 @@ export class KvsStream {
       } catch {
         // The session ended; its `closed` handler records why and the loop recovers.
       }
+      if (epoch !== this.#dropEpoch) return false;
     }
     return true;
   }
@@ -453,12 +552,7 @@ export class KvsStream {
         `${this.#pending.length} frames could not be sent.`, domain: 'stream', gstCode: 'format' });
       this.#pending = [];
     }
-    if (this.#interleaver && this.#interleaver.size > 0) {
-      const held = this.#interleaver.drain();
-      for (let i = 0; i < held.length; i++) {
-        if (!(await this.#writeFrame(held[i]!, held, i + 1))) break;
-      }
-    }
+    if (this.#interleaver && this.#interleaver.size > 0) await this.#writeBatch(this.#interleaver.drain());
     const session = this.#session;
     if (session && session.writable && this.#store.unacknowledged > 0) {
       session.write(this.#ensureFragmenter().end());
@@ -482,6 +576,7 @@ export class KvsStream {
       domain: 'resource', gstCode: 'write' });
     }
     this.#abortSession('stopped without EOS');
+    this.#abortRetiring('stopped without EOS');
     this.#closed = true;
   }
 
@@ -542,6 +637,7 @@ export class KvsStream {
     const endpoint = resolveControlPlaneEndpoint(region);
     const creds = resolveCredentialProvider({
       accessKey: s.accessKey, secretKey: s.secretKey, sessionToken: s.sessionToken, credentialPath: s.credentialPath,
+      iotCertificate: s.iotCertificate, streamName: s.streamName,
     }, process.env, { log: this.#log });
     this.#log('info', `stream "${s.streamName}" in ${region} via ${endpoint.url} (${endpoint.source}); ` +
       `credentials from ${creds.description}`);
@@ -559,7 +655,7 @@ export class KvsStream {
     this.#log('info', `stream ${prepared.created ? 'created' : 'found'}: ${prepared.streamArn}; data endpoint ${dataEndpoint}`);
     this.#report.message('kvs-stream-ready', { 'stream-name': s.streamName, 'stream-arn': prepared.streamArn,
       created: prepared.created, 'data-endpoint': dataEndpoint });
-    return { client, endpoint: dataEndpoint, credentials: creds.provider, region,
+    return { client, endpoint: dataEndpoint, endpointFetchedMs: Date.now(), credentials: creds.provider, region,
       releaseOn: prepared.retentionHours === 0 ? 'RECEIVED' : 'PERSISTED' };
   }
 
@@ -583,6 +679,11 @@ export class KvsStream {
       return false; // reported by #onConnectFailed; run() retries
     }
     if (this.#fatal) return false;
+    if (this.#freshCredentialsForNextSession) {
+      this.#freshCredentialsForNextSession = false;
+      // A failure here shows in the session's own signing, with its cause.
+      await conn.credentials({ forceRefresh: true }).catch(() => undefined);
+    }
     const s = this.#settings;
     const startMs = this.#timestamps.producerStartMs ?? Date.now();
     const tracks = [...this.#tracks.values()].sort((a, b) => a.track.number - b.track.number);
@@ -594,7 +695,9 @@ export class KvsStream {
       onChunkWritten: (bytes) => this.#latency.bytesWritten(bytes),
     });
     this.#session = session;
+    this.#sessionAcked = false;
     this.#lastAckMs = Date.now();
+    this.#rotateAtMs = await this.#rotationTime(conn, this.#lastAckMs);
     this.#summary.sessions++;
     this.#bytesQueued = 0;
     this.#latency.newSession();
@@ -615,6 +718,18 @@ export class KvsStream {
   }
 
   #onSessionClosed(session: PutMediaSession, result: PutMediaResult): void {
+    const nextTimecode = this.#retiring.get(session);
+    if (nextTimecode !== undefined) {
+      this.#retiring.delete(session);
+      // A rotated-out session that failed before acknowledging its last fragments: replay them
+      // (the service deduplicates what the newer session sent again).
+      const first = this.#store.oldestTimecode;
+      if (!result.ok && first !== undefined && first < nextTimecode && this.#session) {
+        this.#sessionError ??= result.error ?? new KvsError({ code: 'SESSION_FAILED', retriable: true,
+          message: 'A PutMedia session ended by rotation failed before its last fragments were acknowledged.' });
+      }
+      return;
+    }
     if (session !== this.#session) return;
     if (result.ok) return;
     const error = result.error ?? new KvsError({ code: 'SESSION_FAILED', retriable: true,
@@ -626,6 +741,10 @@ export class KvsStream {
   #onAck(ack: FragmentAck, conn: Connection): void {
     this.#summary.acks++;
     this.#lastAckMs = Date.now();
+    if (!this.#sessionAcked && this.#session && !this.#retiring.has(this.#session)) {
+      this.#sessionAcked = true;
+      this.#postConnectionState('connected', {});
+    }
     this.#report.ack({ 'event-type': ack.type, 'fragment-timecode': ack.fragmentTimecode,
       'fragment-number': ack.fragmentNumber, 'error-id': ack.errorId }, this.#settings.timecodeScaleMs);
     if (ack.type === 'IDLE' || ack.fragmentTimecode === undefined) return;
@@ -691,6 +810,138 @@ export class KvsStream {
     this.#session.abort(error);
   }
 
+  /**
+   * max-latency: a frame that has waited that long to be sent means the connection does not keep
+   * up (a stalled socket, a path that got slow). Report it and start a new connection, as the
+   * producer SDK does on stream latency pressure.
+   */
+  #checkLatency(): void {
+    const maxLatencyMs = this.#settings.maxLatencyMs;
+    const session = this.#session;
+    if (maxLatencyMs <= 0 || !session || this.#sessionError || this.#closed || this.#fatal || this.#ring.closed) return;
+    const nowMs = Date.now();
+    if (nowMs - this.#lastLatencyPressureMs < maxLatencyMs) return;
+    // The oldest frame KVS has not acknowledged: what the kernel's socket buffers hold counts too.
+    const p = this.#ring.positions();
+    if (p.released >= p.writtenForward) return;
+    this.#ring.seek(p.released);
+    const oldest = this.#ring.read();
+    this.#ring.seek(p.read);
+    if (!oldest || oldest.aux <= 0n) return;
+    const backlogMs = Number(process.hrtime.bigint() - oldest.aux) / 1e6;
+    if (backlogMs <= maxLatencyMs) return;
+    this.#lastLatencyPressureMs = nowMs;
+    this.#report.message('kvs-latency-pressure', { 'backlog-ms': Math.round(backlogMs), 'max-latency-ms': maxLatencyMs,
+      'backlog-bytes': p.writtenForward - p.released });
+    const error = new KvsError({ code: 'LATENCY_PRESSURE', retriable: true,
+      message: `The oldest frame not yet acknowledged is ${(backlogMs / 1000).toFixed(1)} s old, more than max-latency ` +
+        `(${maxLatencyMs / 1000} s): the connection does not keep up and is replaced.` });
+    this.#sessionError = error;
+    session.abort(error);
+  }
+
+  /**
+   * Realtime: when the store holds more than storage-size allows or older media than
+   * buffer-duration, whole fragments go from the oldest end (src/store/pressure.ts), the session
+   * carrying them is replaced, and the bus says how many frames went and which times.
+   */
+  #relievePressure(): void {
+    if (this.#closed || this.#fatal || this.#ring.closed) return;
+    const p = this.#ring.positions();
+    const heldBytes = p.writtenForward - p.released;
+    if (heldBytes === 0) return;
+    const nowNs = process.hrtime.bigint();
+    const ageMs = (auxNs: bigint): number => (auxNs > 0n && auxNs < nowNs ? Number(nowNs - auxNs) / 1e6 : 0);
+    this.#ring.seek(p.released);
+    const oldest = this.#ring.read();
+    const level: StoreLevel = { heldBytes, capacityBytes: p.capacityForward, oldestAgeMs: oldest ? ageMs(oldest.aux) : 0,
+      bufferDurationMs: this.#settings.bufferDurationMs };
+    const cause = pressureCause(level);
+    if (!cause) {
+      this.#ring.seek(p.read);
+      return;
+    }
+    // Where fragments may start, and the frames not yet read (counted if they go).
+    const cuts: CutPoint[] = [];
+    const unread: Array<{ position: number; pts: bigint }> = [];
+    const ptsOf = new Map<number, bigint>();
+    /** Records whose effect outlives a drop: caps, and the element's own drop counts. */
+    const kept: RingRecord[] = [];
+    for (let rec = oldest; rec; rec = this.#ring.read()) {
+      if (rec.type === RecordType.EOS || rec.type === RecordType.SHUTDOWN) break;
+      if (rec.type === RecordType.TRACK || rec.type === RecordType.DROPPED_AT_ELEMENT) kept.push({ ...rec, payload: rec.payload.slice() });
+      if (rec.type !== RecordType.FRAME || (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY))) continue;
+      ptsOf.set(rec.position, rec.pts);
+      if (rec.position >= p.read) unread.push({ position: rec.position, pts: rec.pts });
+      const startsFragment = this.#videoTrack === undefined || (rec.track === this.#videoTrack && (rec.flags & FrameFlag.KEY) !== 0);
+      if (startsFragment && rec.position > p.released) cuts.push({ position: rec.position, ageMs: ageMs(rec.aux) });
+    }
+    this.#ring.seek(p.read);
+    const cut = chooseCut(cuts, p.writtenForward, level);
+    if (!cut) return; // one fragment holds it all: it is never cut in two; the element drops at the door
+    this.#dropBefore(cut.position, cause, unread, ptsOf, kept);
+  }
+
+  #dropBefore(cut: number, cause: PressureCause, unread: ReadonlyArray<{ position: number; pts: bigint }>,
+    ptsOf: ReadonlyMap<number, bigint>, kept: readonly RingRecord[]): void {
+    let unsent = this.#interleaver?.countBefore(cut) ?? 0;
+    if (this.#unsentFrame && this.#unsentFrame.position < cut) unsent++;
+    for (let i = this.#unsentFrom; i < this.#unsentBatch.length; i++) if (this.#unsentBatch[i]!.position < cut) unsent++;
+    for (const u of unread) if (u.position < cut) unsent++;
+    this.#dropEpoch++;
+    this.#unsentBatch = NO_FRAMES;
+    this.#unsentFrame = undefined;
+    this.#abortSession(`dropping the oldest fragments (${cause})`);
+    this.#abortRetiring(`dropping the oldest fragments (${cause})`);
+    this.#interleaver?.clear();
+    this.#replayUntil = Math.max(this.#replayUntil, this.#ring.positions().read);
+    const held = this.#store.dropBefore(cut);
+    this.#clusterTc = undefined;
+    this.#lastTc.clear();
+    this.#fragmenter?.reset();
+    // A caps change in what went still applies to what is kept; the element's drops still count.
+    for (const rec of kept) {
+      if (rec.position >= cut) continue;
+      if (rec.type === RecordType.TRACK) this.#onCaps(rec.track, new TextDecoder().decode(rec.payload));
+      else this.#onDroppedAtElement(rec);
+    }
+    const frames = held.frames + unsent;
+    let firstPts: bigint | undefined;
+    let lastPts: bigint | undefined;
+    for (const [position, pts] of ptsOf) {
+      if (position >= cut || pts < 0n) continue;
+      if (firstPts === undefined || pts < firstPts) firstPts = pts;
+      if (lastPts === undefined || pts > lastPts) lastPts = pts;
+    }
+    const fragments = Math.max(held.fragments, frames > 0 ? 1 : 0);
+    this.#summary.droppedFrames += frames;
+    this.#summary.framesDroppedByPressure += frames;
+    this.#summary.fragmentsDroppedByPressure += fragments;
+    this.#log('info', `${cause}: dropped ${frames} frame(s) in ${fragments} fragment(s) before ring position ${cut}`);
+    this.#report.message('kvs-frames-dropped', {
+      cause, frames, fragments, ...(firstPts !== undefined ? { 'first-pts': firstPts, 'last-pts': lastPts } : {}),
+      'total-frames': this.#summary.framesDroppedByPressure,
+    });
+    const limit = cause === 'storage-size'
+      ? `the stream buffer (storage-size=${this.#settings.storageSizeBytes / 1024 / 1024} MB) is ${Math.round(STORAGE_HIGH_WATER * 100)}% full`
+      : `it holds more than buffer-duration (${this.#settings.bufferDurationMs / 1000} s) of media`;
+    this.#warn({ code: 'FRAMES_DROPPED', message: `KVS is not keeping up and ${limit}: the oldest ${frames} frame(s) ` +
+      `(${fragments} whole fragment(s)) were dropped to keep the newest; ${this.#summary.framesDroppedByPressure} so far. ` +
+      'Check the network, lower the bitrate, or raise storage-size and buffer-duration.', domain: 'resource', gstCode: 'write' });
+  }
+
+  /**
+   * `kvs-connection-state` for applications: `connected` once a session has its first ACK,
+   * `reconnecting` (cause, attempt, delay) before each retry, with what waits in the store.
+   */
+  #postConnectionState(state: 'connected' | 'reconnecting', fields: Record<string, string | number>): void {
+    const p = this.#ring.positions();
+    this.#report.message('kvs-connection-state', {
+      state, ...fields, session: this.#summary.sessions,
+      'backlog-bytes': p.writtenForward - p.released, 'unacknowledged-fragments': this.#store.unacknowledged,
+    });
+  }
+
   /** Saves what the timestamp mapper fixed, once, so that a restarted worker keeps the times. */
   #saveTimestampBase(): void {
     const base = this.#timestamps.base;
@@ -716,11 +967,13 @@ export class KvsStream {
       return;
     }
     if (error.refreshEndpoint || error.refreshCredentials) this.#connection = undefined;
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.#attempt);
+    const delay = retryDelayMs(error, this.#attempt);
     this.#attempt++;
+    this.#postConnectionState('reconnecting', { cause: error.code, attempt: this.#attempt, 'retry-in-ms': delay });
     this.#warn({ ...problemFromError(error), message: `${error.message} Retrying in ${(delay / 1000).toFixed(1)} s ` +
       `(attempt ${this.#attempt}); frames are kept in the buffer meanwhile.` });
     await sleep(delay);
+    this.#limitReplay();
     const held = this.#interleaver?.oldestPosition();
     this.#interleaver?.clear();
     this.#replayUntil = this.#ring.positions().read;
@@ -730,6 +983,68 @@ export class KvsStream {
     this.#lastTc.clear();
     this.#ending = false;
     this.#fragmenter?.reset();
+  }
+
+  /**
+   * When the session opened now must be replaced: after rotation-period (capped below the
+   * service's connection limit), or before the credentials that signed it expire.
+   */
+  async #rotationTime(conn: Connection, nowMs: number): Promise<number> {
+    const periodMs = this.#settings.rotationPeriodS > 0 ? this.#settings.rotationPeriodS * 1000 : MAX_SESSION_MS;
+    let at = nowMs + Math.min(periodMs, MAX_SESSION_MS);
+    try {
+      const expiration = (await conn.credentials()).expiration?.getTime();
+      if (expiration !== undefined) {
+        const beforeExpiry = expiration - Math.min(ROTATE_BEFORE_EXPIRY_MS, Math.max(0, expiration - nowMs) / 2);
+        at = Math.min(at, Math.max(beforeExpiry, nowMs + MIN_SESSION_MS));
+      }
+    } catch {
+      // The session's own signing reports credential problems.
+    }
+    return at;
+  }
+
+  /**
+   * Ends the session at a fragment boundary so that a new one (fresh credentials, a connection
+   * well inside the service's limit) carries on from the frame about to start a fragment: no gap,
+   * nothing sent twice. The old session stays open until KVS has acknowledged what it carried.
+   */
+  #rotateSession(nextTimecode: number): void {
+    const old = this.#session;
+    if (!old) return;
+    this.#log('info', `rotating the PutMedia session at fragment ${nextTimecode} (session ${this.#summary.sessions})`);
+    if (old.writable) old.write(this.#ensureFragmenter().end());
+    this.#store.closeLast();
+    this.#retiring.set(old, nextTimecode);
+    this.#freshCredentialsForNextSession = true;
+    old.end();
+    this.#session = undefined;
+    this.#rotateAtMs = Infinity;
+    void this.#connection?.then((conn) => this.#refreshEndpoint(conn), () => undefined);
+  }
+
+  /** Caching the data endpoint is safe if it is fetched again now and then and on failure (guide ~L5921). */
+  async #refreshEndpoint(conn: Connection): Promise<void> {
+    if (Date.now() - conn.endpointFetchedMs < ENDPOINT_CACHE_MS) return;
+    conn.endpointFetchedMs = Date.now();
+    try {
+      conn.endpoint = await getPutMediaEndpoint({ client: conn.client, streamName: this.#settings.streamName });
+    } catch (err) {
+      this.#log('warn', `GetDataEndpoint failed; the cached data endpoint stays in use: ${toKvsError(err).message}`);
+    }
+  }
+
+  /** A replay goes back at most replay-duration from the newest fragment sent (guide ~L4891). */
+  #limitReplay(): void {
+    const newest = this.#store.newestTimecode;
+    if (newest === undefined) return;
+    const skipped = this.#store.giveUpOlderThan(newest - this.#settings.replayDurationMs / this.#settings.timecodeScaleMs);
+    if (skipped.frames === 0) return;
+    this.#summary.droppedFrames += skipped.frames;
+    this.#report.message('kvs-frames-dropped', { cause: 'replay-duration', frames: skipped.frames, fragments: skipped.fragments });
+    this.#warn({ code: 'FRAMES_NOT_RESENT', message: `${skipped.frames} frame(s) (${skipped.fragments} fragment(s)) sent ` +
+      `but not acknowledged are older than replay-duration (${this.#settings.replayDurationMs / 1000} s) and are not ` +
+      'sent again; raise replay-duration to resend more after a failure.', domain: 'resource', gstCode: 'write' });
   }
 
   #restartSessionAtNextKeyFrame(): void {
@@ -748,6 +1063,11 @@ export class KvsStream {
     this.#interleaver?.clear();
     this.#store.unread(position);
     return false;
+  }
+
+  #abortRetiring(reason: string): void {
+    for (const session of this.#retiring.keys()) session.abort(reason);
+    this.#retiring.clear();
   }
 
   #abortSession(reason: string): void {
@@ -772,8 +1092,8 @@ export class KvsStream {
   #warn(problem: Problem): void {
     const now = Date.now();
     this.#log('warn', problem.message);
-    if (now - this.#lastWarningMs < WARNING_INTERVAL_MS) return;
-    this.#lastWarningMs = now;
+    if (now - (this.#lastWarningMs.get(problem.code) ?? -Infinity) < WARNING_INTERVAL_MS) return;
+    this.#lastWarningMs.set(problem.code, now);
     this.#report.warning(problem);
   }
 
@@ -819,7 +1139,7 @@ export function toKvsError(err: unknown): KvsError {
 /** Maps a KvsError onto what the element posts (domain, code, fields). */
 export function problemFromError(e: KvsError): Problem {
   let gstCode: Problem['gstCode'] = 'failed';
-  if (e.httpStatus === 401 || e.httpStatus === 403 || /AUTH|SIGNATURE|CREDENTIAL|TOKEN|ACCESS_DENIED/.test(e.code)) {
+  if (e.httpStatus === 401 || e.httpStatus === 403 || /AUTH|SIGNATURE|CREDENTIAL|TOKEN|ACCESS_DENIED|IOT_(CERTIFICATE|FORBIDDEN|KEY_MISMATCH|ROLE_ALIAS|CREDENTIALS)|SERVER_CERTIFICATE/.test(e.code)) {
     gstCode = 'not-authorized';
   } else if (/NOT_FOUND/.test(e.code)) {
     gstCode = 'not-found';

@@ -74,6 +74,7 @@ async function serve(ring: Ring, configText: string): Promise<void> {
     report.closed({
       'stream-name': settings.streamName, frames: s.frames, fragments: s.fragments, bytes: s.bytes, acks: s.acks,
       persisted: s.persisted, 'error-acks': s.errors, 'dropped-frames': s.droppedFrames,
+      'frames-dropped-by-pressure': s.framesDroppedByPressure, 'fragments-dropped-by-pressure': s.fragmentsDroppedByPressure,
       'frames-lost-to-rejections': s.framesLostToRejections, 'frames-lost-at-stop': s.framesLostAtStop,
       sessions: s.sessions,
       unacknowledged: s.unacknowledged,

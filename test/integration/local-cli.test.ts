@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createStream, mkvStream, perFragment, postJson, putMediaAll } from '../unit/local/helpers.js';
+import { fetchIotCredentials, parseIotCertificate } from '../../src/aws/iot-credentials.js';
 
 const run = promisify(execFile);
 let work: string;
@@ -29,14 +30,50 @@ function startCli(args: string[]): Promise<{ proc: ChildProcess; url: string; lo
     const logs: string[] = [];
     createInterface({ input: proc.stderr! }).on('line', (l) => logs.push(l));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const m = /^kvssink-local listening on (http:\/\/\S+)$/.exec(line);
+      const m = /^kvssink-local listening on (https?:\/\/\S+)$/.exec(line);
       if (m) resolve({ proc, url: m[1]!, logs });
     });
     proc.once('exit', (code) => reject(new Error(`cli exited early with ${code}: ${logs.join('\n')}`)));
   });
 }
 
+/** Starts `serve` with an IoT provider; resolves with the iot-certificate value it prints. */
+function startCliWithIot(args: string[]): Promise<{ proc: ChildProcess; url: string; iotCertificate: string; logs: string[] }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs: string[] = [];
+    let url = '';
+    createInterface({ input: proc.stderr! }).on('line', (l) => logs.push(l));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      url = /^kvssink-local listening on (http:\/\/\S+)$/.exec(line)?.[1] ?? url;
+      const m = /^ {2}iot-certificate="(.*)"$/.exec(line);
+      if (m) resolve({ proc, url, iotCertificate: m[1]!, logs });
+    });
+    proc.once('exit', (code) => reject(new Error(`cli exited early with ${code}: ${logs.join('\n')}`)));
+  });
+}
+
 describe('kvssink-local CLI', () => {
+  test('runs an IoT credentials provider whose credentials the endpoint accepts, with certificates it makes', async () => {
+    const certs = join(work, 'iot-certs');
+    const { proc, url, iotCertificate, logs } = await startCliWithIot(['--data-dir', join(work, 'iot-data'), '--iot-port', '0',
+      '--iot-certs', certs, '--iot-credential-duration', '120']);
+    const settings = parseIotCertificate(iotCertificate, 'cli-thing');
+    expect(settings.certPath).toBe(join(certs, 'device.crt'));
+    const creds = await fetchIotCredentials(settings);
+    expect(creds.expiration!.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
+    expect((await postJson(url, '/listStreams', {}, {
+      accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken!,
+    })).status).toBe(200);
+    const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(logs.map((l) => (JSON.parse(l) as { event: string }).event)).toContain('iot-credentials-issued');
+    expect(logs.join('\n')).not.toContain(creds.secretAccessKey);
+    expect(logs.join('\n')).not.toContain(creds.sessionToken);
+  });
+
+
   test('serves, logs JSON lines, exits cleanly on SIGTERM; summary and export read the data dir', async () => {
     const dataDir = join(work, 'data');
     const { proc, url, logs } = await startCli(['--port', '0', '--data-dir', dataDir, '--activation-delay-ms', '0', '--access-key', 'AKIAOTHER', '--secret-key', 'other-secret', '--fault', 'fail-call:api=ListStreams,error=500']);

@@ -41,7 +41,7 @@ describe('resilience', () => {
     expect([...byTc.values()].reduce((a, b) => a + b, 0)).toBe(300);
   });
 
-  it('drops and reports frames when the buffer is full in realtime mode, and still finishes', async () => {
+  it('drops the oldest fragments and reports them when the buffer is full in realtime mode, and still finishes', async () => {
     kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'slow-uplink', bytesPerSecond: 20_000, times: 0 });
     // Noise at 20 Mbit/s: 5 s of it overflow the smallest store the guide allows (10 MiB).
     const noisy = h264TestSource(150).replace('videotestsrc ', 'videotestsrc pattern=snow ').replace('x264enc ', 'x264enc bitrate=20000 speed-preset=ultrafast ');
@@ -50,8 +50,9 @@ describe('resilience', () => {
     const result = await done;
     expect(result.timedOut).toBe(false);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: The stream buffer is full: dropping frames/);
-    expect(result.stdout).toMatch(/raise "storage-size"/);
+    // The oldest whole fragments go first, with a warning that names the cause and the fix.
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=1 MB\) is 75% full: the oldest \d+ frame\(s\) \(\d+ whole fragment\(s\)\) were dropped/);
+    expect(result.stdout).toMatch(/raise storage-size/);
   });
 
   it('still ends at EOS when PutMedia never answers, after stop-stream-timeout, with a warning', async () => {

@@ -54,7 +54,8 @@ const RUNS = {
     'track-name=params_track codec-id=V_MPEG4/ISO/AVC_PARAMS stream-tags="tags,owner=params,site=lab" storage-size=10 ' +
     'get-kvs-metrics=true recalculate-metrics=false log-config=/nonexistent/kvs_log_configuration rotation-period=60 ' +
     'max-latency=10 stop-stream-timeout=30 connection-timeout=3 completion-timeout=20 buffer-duration=30 ' +
-    `replay-duration=10 avg-bandwidth-bps=100000 disable-buffer-clipping=true fragment-acks=false ${IOT}`),
+    'replay-duration=10 avg-bandwidth-bps=100000 disable-buffer-clipping=true fragment-acks=false'),
+  iot: () => runs.sink('params-iot', `restart-on-error=false ${IOT}`),
   metrics: () => runs.sink('params-metrics', 'get-kvs-metrics=true', { keyInt: 5 }),
   keyFrameFragmentationOff: () => runs.sink('params-kff-false',
     'key-frame-fragmentation=false timecode-scale=10 absolute-fragment-times=false'),
@@ -457,7 +458,11 @@ propertyCases('credential-path', {
 
 propertyCases('iot-certificate', {
   default: { shows: 'none: streams with the keys', check: streamed(RUNS.defaults) },
-  valid: { shows: 'a complete structure is accepted', check: streamed(RUNS.valid) },
+  valid: { shows: 'a complete structure is used for credentials (over the keys): its device certificate is read', check: async () => {
+    const o = await RUNS.iot();
+    expect(o.result.code).not.toBe(0);
+    expect(o.output).toMatch(/^ERROR: .*"iot-certificate" cert-path \/certs\/cert\.pem cannot be read \(ENOENT\)/m);
+  } },
   invalid: { shows: 'a structure without role-aliases is refused, naming the field', check: async () => {
     const o = await runs.sink('params-invalid-iot-certificate', 'iot-certificate="iot-certificate,endpoint=e,cert-path=c,key-path=k,ca-path=a"');
     expectRefused(o, 'iot-certificate');

@@ -12,6 +12,7 @@ program would, through Gst.Structure getters, not raw pointers.
 """
 import json
 import sys
+import threading
 
 import gi
 
@@ -19,8 +20,14 @@ gi.require_version("Gst", "1.0")
 from gi.repository import GLib, Gst  # noqa: E402
 
 
+# Signals come from the element's threads: one line at a time.
+output_lock = threading.Lock()
+
+
 def emit(kind, **fields):
-    print(json.dumps({"signal": kind, **fields}), flush=True)
+    line = json.dumps({"signal": kind, **fields})
+    with output_lock:
+        print(line, flush=True)
 
 
 CHANGE_WHILE_PLAYING = "--change-while-playing" in sys.argv

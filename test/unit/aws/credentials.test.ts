@@ -166,3 +166,32 @@ describe('fileCredentialProvider', () => {
     expect(e).toMatchObject({ code: 'CREDENTIAL_FILE_UNREADABLE', retriable: true });
   });
 });
+
+describe('iot-certificate and refresh', () => {
+  const iot = 'iot-certificate, endpoint=(string)abc.credentials.iot.us-west-2.amazonaws.com, cert-path=(string)/c/cert.pem, ' +
+    'key-path=(string)/c/key.pem, ca-path=(string)/c/ca.pem, role-aliases=(string)KvsCameraIoTRoleAlias;';
+
+  it('uses iot-certificate before keys given as properties or in the environment, as the official element does', () => {
+    const r = resolveCredentialProvider({ iotCertificate: iot, streamName: 'cam', accessKey: AKID, secretKey: SECRET },
+      { AWS_ACCESS_KEY_ID: AKID, AWS_SECRET_ACCESS_KEY: SECRET });
+    expect(r.source).toBe('iot-certificate');
+    expect(r.description).toBe('iot-certificate (abc.credentials.iot.us-west-2.amazonaws.com, role alias "KvsCameraIoTRoleAlias", thing "cam")');
+  });
+
+  it('refuses an iot-certificate without its required keys at once, naming them', () => {
+    expect(thrown(() => resolveCredentialProvider({ iotCertificate: 'iot-certificate, endpoint=x', streamName: 'cam' }, {})))
+      .toMatchObject({ code: 'IOT_CERTIFICATE_INVALID', message: expect.stringContaining('"cert-path", "key-path", "ca-path", "role-aliases"') });
+  });
+
+  it('re-reads the credential file on forceRefresh even when it has not changed', async () => {
+    const exp = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const path = credFile(`CREDENTIALS ${AKID} ${exp} ${SECRET} ${TOKEN}`);
+    const provider = fileCredentialProvider(path);
+    const first = await provider();
+    expect(first.expiration?.toISOString().replace(/\.\d{3}Z$/, 'Z')).toBe(exp);
+    expect(await provider()).toBe(first);
+    const forced = await provider({ forceRefresh: true });
+    expect(forced).not.toBe(first);
+    expect(forced).toEqual(first);
+  });
+});

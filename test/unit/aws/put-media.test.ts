@@ -14,6 +14,7 @@ import {
 } from '../../../src/aws/put-media.js';
 import type { FragmentAck } from '../../../src/aws/ack.js';
 import { verifySigV4 } from './sigv4-verify.js';
+import { resolveKvsTrust } from '../../../src/aws/tls-trust.js';
 
 const AKID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -540,6 +541,23 @@ describe('PutMedia transport (raw sockets)', () => {
     srv.closeAllConnections();
     await new Promise<void>((r) => srv.close(() => r()));
     expect(result.error).toMatchObject({ code: 'TLS_ERROR', retriable: false });
+    expect(result.error!.message).toMatch(/TLS certificate of https:\/\/localhost:\d+ could not be verified \(DEPTH_ZERO_SELF_SIGNED_CERT: .*\) against Node's bundled CA certificates.*: set AWS_CA_BUNDLE/);
+  });
+
+  it('trusts a CA added with AWS_CA_BUNDLE (still verifying the host name)', async () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'tls');
+    const srv = createHttpsServer({ key: readFileSync(join(dir, 'localhost-key.pem')), cert: readFileSync(join(dir, 'localhost-cert.pem')) },
+      (req, res) => { req.resume(); req.on('end', () => res.end()); });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    const trust = resolveKvsTrust({ AWS_CA_BUNDLE: join(dir, 'localhost-cert.pem') });
+    const session = openPutMedia(baseOpts({ endpoint: `https://localhost:${port}`, trust }));
+    session.end();
+    const result = await session.closed;
+    srv.closeAllConnections();
+    await new Promise<void>((r) => srv.close(() => r()));
+    expect(result.statusCode).toBe(200);
+    expect(trust.description).toContain('AWS_CA_BUNDLE=');
   });
 
   it('counts the TLS handshake in the connect timeout', async () => {

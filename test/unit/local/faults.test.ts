@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, test } from 'vitest';
-import { parseFaultFlag } from '../../../src/local/faults.js';
+import { createFaultRegistry, parseFaultFlag } from '../../../src/local/faults.js';
 import { clusters, createStream, mkvStream, perFragment, postJson, putMediaAll, signRequest, startPutMedia, startTestServer, type TestServer } from './helpers.js';
 
 let t: TestServer | undefined;
@@ -14,6 +14,20 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms));
 
 describe('fault injection', () => {
+  test('forMs and stall: a fault fires only within its window from the first firing', async () => {
+    const faults = createFaultRegistry();
+    faults.add({ kind: 'reset', api: '*', times: 0, forMs: 150 });
+    faults.add({ kind: 'stall', api: 'PutMedia', times: 0, ms: 150 });
+    const first = faults.take('PutMedia', 's');
+    expect(first.map((f) => f.kind)).toEqual(['reset', 'stall']);
+    expect(first[1]!.untilMs).toBeGreaterThan(Date.now());
+    expect(faults.take('DescribeStream', 's').map((f) => f.kind)).toEqual(['reset']);
+    await sleep(200);
+    expect(faults.take('PutMedia', 's')).toEqual([]);
+    expect(() => faults.add({ kind: 'stall', api: 'PutMedia' })).toThrow(/needs ms/);
+    expect(parseFaultFlag('reset:api=*,times=0,forMs=30000')).toMatchObject({ forMs: 30000 });
+  });
+
   test('drop-connection after N bytes: the socket closes after exactly N body bytes', async () => {
     t = await startTestServer({ faults: [{ kind: 'drop-connection', afterBytes: 500 }] });
     await createStream(t.kvs, 'drop');

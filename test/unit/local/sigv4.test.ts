@@ -53,6 +53,16 @@ describe('verifySigV4', () => {
     expect(r).toMatchObject({ ok: false, errorType: 'InvalidSignatureException' });
   });
 
+  test('accepts temporary credentials until they expire, then refuses them with 403 ExpiredTokenException', async () => {
+    const temp = { accessKeyId: 'ASIAEXPIRING', secretAccessKey: 'tempsecret2', sessionToken: 'token-2', expiresAtMs: NOW + 1000 };
+    const options = { ...OPTIONS, credentials: [...OPTIONS.credentials, temp] };
+    const req = await controlRequest('{}', temp);
+    expect(verifySigV4(req, options)).toEqual({ ok: true, accessKeyId: 'ASIAEXPIRING', expiresAtMs: NOW + 1000 });
+    const r = verifySigV4(req, { ...options, nowMs: NOW + 1000 });
+    expect(r).toMatchObject({ ok: false, status: 403, errorType: 'ExpiredTokenException' });
+    expect(!r.ok && r.message).toBe('The security token included in the request is expired');
+  });
+
   test('rejects a date more than 15 minutes off with RequestExpired (400)', async () => {
     const old = await controlRequest('{}', { signingDate: new Date(NOW - 16 * 60 * 1000) });
     expect(verifySigV4(old, OPTIONS)).toMatchObject({ ok: false, status: 400, errorType: 'RequestExpired' });

@@ -29,6 +29,21 @@ function blockTimecode(out: FragmenterOutput): number {
 }
 
 describe('Fragmenter: cluster placement', () => {
+  it('startsFragment tells, without pushing, whether a frame would open the next fragment', () => {
+    const f = new Fragmenter({ keyFrameFragmentation: true, fragmentDurationTc: 2000, minFragmentDurationTc: 1000, videoTrack: 1 });
+    expect(f.startsFragment(video(0, false))).toBe(false);
+    expect(f.startsFragment(video(0, true))).toBe(true);
+    f.push(video(0, true));
+    expect(f.startsFragment(video(500, true))).toBe(false); // shorter than the minimum
+    expect(f.startsFragment(audio(1500))).toBe(false); // only video key frames start fragments
+    expect(f.startsFragment(video(1500, true))).toBe(true);
+    expect(starts([f.push(video(1500, true))])).toEqual([1500]);
+    const byDuration = new Fragmenter({ keyFrameFragmentation: false, fragmentDurationTc: 2000, videoTrack: 1 });
+    byDuration.push(video(0, true));
+    expect(byDuration.startsFragment(video(1500, true))).toBe(false);
+    expect(byDuration.startsFragment(video(2000, true))).toBe(true);
+  });
+
   it('drops frames until the first video key frame, then opens a cluster at its PTS', () => {
     const f = new Fragmenter({ keyFrameFragmentation: true, fragmentDurationTc: 2000, videoTrack: 1 });
     const a = f.push(video(1000, false));

@@ -27,6 +27,23 @@ function sendFragments(element: Ring, worker: Ring, store: ContentStore, count: 
 }
 
 describe('content store', () => {
+  it('drops the held fragments before a cut, frees their space, and reads on from the cut', () => {
+    const { element, worker } = pair();
+    const store = new ContentStore(worker);
+    sendFragments(element, worker, store, 6, 2); // fragments 0, 2, 4 sent
+    for (let i = 6; i < 9; i++) element.write(RecordType.FRAME, { payload: new Uint8Array([i]) }); // not read yet
+    const cut = (() => {
+      worker.seek(worker.positions().read);
+      worker.read();
+      return worker.read()!.position; // frame 7, unread so far
+    })();
+    const dropped = store.dropBefore(cut);
+    expect(dropped).toEqual({ frames: 6, fragments: 3 });
+    expect(store.unacknowledged).toBe(0);
+    expect(worker.positions().released).toBe(cut);
+    expect(Array.from(worker.read()!.payload)).toEqual([7]);
+  });
+
   it('releases ring space in order, only for acknowledged fragments that are complete', () => {
     const { element, worker } = pair();
     const store = new ContentStore(worker);

@@ -1,0 +1,168 @@
+/**
+ * Long-lived streams on bad networks (issue 9), with real pipelines into the local endpoint:
+ * sessions rotate without a gap, a full store drops the oldest whole fragments and says so,
+ * and outages and dropped connections lose nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalKvs, type LocalKvs } from '../../src/local/server.js';
+import { gstEnv, gstLaunch, h264TestSource, kvsSink, tempDir } from './gst.js';
+
+let kvs: LocalKvs;
+const calls: Array<{ api: string; stream: string }> = [];
+
+beforeAll(async () => {
+  kvs = await startLocalKvs({ dataDir: tempDir('network-data'), activationDelayMs: 0,
+    log: (entry) => {
+      if (entry.event === 'api-call') calls.push({ api: String(entry.api), stream: String(entry.stream) });
+    } });
+});
+
+afterAll(async () => {
+  await kvs?.close();
+});
+
+function liveSource(frames: number): string {
+  return h264TestSource(frames).replace('videotestsrc', 'videotestsrc is-live=true');
+}
+
+/** About 100 KB/s of live H.264 that does not compress away (noise), a key frame every second. */
+function busyLiveSource(frames: number): string {
+  return `videotestsrc is-live=true pattern=snow num-buffers=${frames} ! video/x-raw,width=320,height=240,framerate=30/1 ! ` +
+    'x264enc bframes=0 key-int-max=30 speed-preset=ultrafast bitrate=800 ! video/x-h264,stream-format=avc,alignment=au,profile=baseline';
+}
+
+function field(stdout: string, structure: string, name: string): number[] {
+  const re = new RegExp(`${structure}, [^\\n]*?${name}=\\(g?u?int64\\)(\\d+)`, 'g');
+  return [...stdout.matchAll(re)].map((m) => Number(m[1]));
+}
+
+/** Frames stored per distinct fragment timecode: a fragment sent again may be stored twice. */
+function storedFrames(stream: string): number {
+  const byTc = new Map<number, number>();
+  for (const f of kvs.getFragments(stream)) byTc.set(f.fragmentTimecode, Math.max(byTc.get(f.fragmentTimecode) ?? 0, f.frameCount));
+  return [...byTc.values()].reduce((a, b) => a + b, 0);
+}
+
+describe('network', () => {
+  it('rotates PutMedia sessions at fragment boundaries after rotation-period, with no gap and nothing sent twice', async () => {
+    const result = await gstLaunch(`${liveSource(360)} ! ${kvsSink('rotated', 'rotation-period=3')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const fragments = kvs.getFragments('rotated').sort((a, b) => a.fragmentTimecode - b.fragmentTimecode);
+    const sessions = new Set(fragments.map((f) => f.session));
+    expect(sessions.size).toBeGreaterThanOrEqual(3);
+    // Nothing twice: every fragment stored once, and all 360 frames.
+    expect(new Set(fragments.map((f) => f.fragmentTimecode)).size).toBe(fragments.length);
+    expect(fragments.reduce((n, f) => n + f.frameCount, 0)).toBe(360);
+    // No gap: each fragment starts where the previous one ended (within a frame).
+    for (let i = 1; i < fragments.length; i++) {
+      const gap = fragments[i]!.fragmentTimecode - (fragments[i - 1]!.fragmentTimecode + fragments[i - 1]!.durationMs);
+      expect(Math.abs(gap)).toBeLessThanOrEqual(34);
+    }
+  });
+
+  it('with the minimum storage-size and a 20 s stall, drops whole fragments from the oldest end, exactly counted, and the newest arrive', async () => {
+    // The first session is cut after 3 fragments; the next ones meet a 20 s network freeze.
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'full-store', afterFragments: 3 });
+    kvs.faults.add({ kind: 'stall', api: 'PutMedia', stream: 'full-store', call: 2, times: 0, ms: 20_000 });
+    const frames = 1200;
+    const result = await gstLaunch(`-m ${busyLiveSource(frames)} ! ${kvsSink('full-store', 'storage-size=1')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 120_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=1 MB\) is 75% full: the oldest \d+ frame\(s\)/);
+    const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
+    const [byPressure] = field(result.stdout, 'kvs-stream-closed', 'frames-dropped-by-pressure');
+    const reported = field(result.stdout, 'kvs-frames-dropped', 'frames');
+    expect(byPressure).toBeGreaterThan(0);
+    expect(reported.reduce((a, b) => a + b, 0)).toBe(byPressure);
+    // Exactly: what did not arrive is what was reported dropped.
+    expect(dropped).toBe(frames - storedFrames('full-store'));
+    expect(result.stdout).not.toContain('kvs-fragment-rejected');
+    expect(kvs.metrics('full-store')['PutMedia.ErrorAckCount']).toBe(0);
+    const fragments = kvs.getFragments('full-store').sort((a, b) => a.fragmentTimecode - b.fragmentTimecode);
+    expect(Math.max(...fragments.map((f) => f.durationMs))).toBeLessThanOrEqual(10_000);
+    // The frames after the stall arrive: the last 10 s (the stall ends about 24 s in, the stream lasts 40 s).
+    const first = fragments[0]!.fragmentTimecode;
+    const lastEnd = fragments[fragments.length - 1]!.fragmentTimecode + fragments[fragments.length - 1]!.durationMs;
+    expect(lastEnd - first).toBeGreaterThan(39_000);
+    const tail = fragments.filter((f) => f.fragmentTimecode >= lastEnd - 10_000);
+    expect(tail.reduce((n, f) => n + f.frameCount, 0)).toBeGreaterThanOrEqual(290);
+  }, 200_000);
+
+  it('loses nothing over 60 s with the connection dropped every 5 fragments and a 30 s outage', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'outage', afterFragments: 5, times: 0 });
+    // From the fourth PutMedia (about 15 s in), every request is reset for 30 s.
+    kvs.faults.add({ kind: 'reset', api: '*', stream: 'outage', call: 4, times: 0, forMs: 30_000 });
+    const frames = 1800;
+    const result = await gstLaunch(`-m ${liveSource(frames)} ! ${kvsSink('outage')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 150_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(kvs.metrics('outage')['PutMedia.Requests']).toBeGreaterThanOrEqual(8);
+    expect(field(result.stdout, 'kvs-stream-closed', 'dropped-frames')).toEqual([0]);
+    // Every frame exactly once after deduplication (by fragment timecode): a replayed fragment
+    // has the same boundaries, so one that overlapped another would count its frames twice.
+    expect(storedFrames('outage')).toBe(frames);
+    const fragments = kvs.getFragments('outage').sort((a, b) => a.fragmentTimecode - b.fragmentTimecode);
+    for (let i = 1; i < fragments.length; i++) {
+      if (fragments[i]!.fragmentTimecode === fragments[i - 1]!.fragmentTimecode) continue;
+      expect(fragments[i]!.fragmentTimecode).toBeGreaterThanOrEqual(fragments[i - 1]!.fragmentTimecode + fragments[i - 1]!.durationMs);
+    }
+  }, 200_000);
+
+  it('replays at most replay-duration after a failure, and says what it did not send again', async () => {
+    // The first session gets no ACK and is cut after 8 fragments: all 8 wait to be resent.
+    kvs.faults.add({ kind: 'withhold-acks', api: 'PutMedia', stream: 'replay-limit', ms: 60_000, times: 1 });
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'replay-limit', afterFragments: 8 });
+    const result = await gstLaunch(`-m ${h264TestSource(300)} ! ${kvsSink('replay-limit', 'replay-duration=3')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: \d+ frame\(s\) \(\d+ fragment\(s\)\) sent but not acknowledged are older than replay-duration \(3 s\)/);
+    expect(result.stdout).toMatch(/kvs-frames-dropped, cause=\(string\)replay-duration, frames=\(guint64\)\d+/);
+    const fragments = kvs.getFragments('replay-limit');
+    const lastOfFirst = Math.max(...fragments.filter((f) => f.session === 1).map((f) => f.fragmentTimecode));
+    const firstOfSecond = Math.min(...fragments.filter((f) => f.session === 2).map((f) => f.fragmentTimecode));
+    // The replay starts within replay-duration (plus the fragment it lands on) of the newest fragment sent.
+    expect(firstOfSecond).toBeGreaterThanOrEqual(lastOfFirst - 3_000 - 1_100);
+    expect(firstOfSecond).toBeLessThanOrEqual(lastOfFirst);
+  });
+
+  it('replaces a connection that falls behind max-latency, and posts the connection state', async () => {
+    // The first session reads at half the bitrate; the next ones at full speed.
+    kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'latency', bytesPerSecond: 50_000, times: 1 });
+    const frames = 450;
+    const result = await gstLaunch(`-m ${busyLiveSource(frames)} ! ${kvsSink('latency', 'max-latency=3')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/kvs-latency-pressure, backlog-ms=\(guint64\)\d+, max-latency-ms=\(guint64\)3000/);
+    expect(result.stdout).toMatch(/kvs-connection-state, state=\(string\)reconnecting, cause=\(string\)LATENCY_PRESSURE, attempt=\(guint64\)1/);
+    expect(result.stdout).toMatch(/kvs-connection-state, state=\(string\)connected, session=\(guint64\)2/);
+    expect(kvs.metrics('latency')['PutMedia.Requests']).toBeGreaterThanOrEqual(2);
+    expect(storedFrames('latency')).toBe(frames);
+  });
+
+  it('calls GetDataEndpoint again when PutMedia says the endpoint is invalid, and loses nothing', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'bad-endpoint', afterFragments: 3 });
+    kvs.faults.add({ kind: 'fail-call', api: 'PutMedia', stream: 'bad-endpoint', call: 2, error: 'InvalidEndpointException' });
+    const result = await gstLaunch(`${h264TestSource(300)} ! ${kvsSink('bad-endpoint')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: .*InvalidEndpointException.*calling GetDataEndpoint again/);
+    expect(calls.filter((c) => c.api === 'GetDataEndpoint' && c.stream === 'bad-endpoint').length).toBeGreaterThanOrEqual(2);
+    expect(storedFrames('bad-endpoint')).toBe(300);
+  });
+
+  it('backs off when the service throttles PutMedia (ClientLimitExceeded), then delivers everything', async () => {
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'throttled', afterFragments: 3 });
+    kvs.faults.add({ kind: 'fail-call', api: 'PutMedia', stream: 'throttled', call: 2, times: 2, error: 'ClientLimitExceededException' });
+    const result = await gstLaunch(`-m ${h264TestSource(300)} ! ${kvsSink('throttled')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const delays = [...result.stdout.matchAll(/kvs-connection-state, state=\(string\)reconnecting, cause=\(string\)CLIENT_LIMIT_EXCEEDED, attempt=\(guint64\)(\d+), retry-in-ms=\(guint64\)(\d+)/g)]
+      .map((m) => Number(m[2]));
+    expect(delays.length).toBe(2);
+    // Throttling waits at least half of 1 s, then of 2 s.
+    expect(delays[0]).toBeGreaterThanOrEqual(500);
+    expect(delays[1]).toBeGreaterThanOrEqual(1000);
+    expect(storedFrames('throttled')).toBe(300);
+  });
+});
