@@ -51,7 +51,7 @@ describe('resilience', () => {
     expect(result.timedOut).toBe(false);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     // The oldest whole fragments go first, with a warning that names the cause and the fix.
-    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=1 MB\) is 75% full: the oldest \d+ frame\(s\) \(\d+ whole fragment\(s\)\) were dropped/);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=10 MB\) is 75% full: the oldest \d+ frame\(s\) \(\d+ whole fragment\(s\)\) were dropped/);
     expect(result.stdout).toMatch(/raise storage-size/);
   });
 
