@@ -1,4 +1,4 @@
-/* kvssink: GStreamer sink for Amazon Kinesis Video Streams
+/* kvssink: the element and its pads: properties, request pads, state changes, buffers and events
  * SPDX-License-Identifier: Apache-2.0
  */
 
@@ -13,6 +13,10 @@
  * The element itself is thin: it hands caps, buffers and events over a shared-memory
  * ring to a Node worker process that owns the stream lifecycle, MKV generation and the
  * PutMedia upload, and it turns what the worker reports into bus messages.
+ *
+ * This file is the element and its pads; gstkvssinkrecords.c is the link to the worker
+ * and the records on the ring, gstkvssinkconfig.c the config record, gstkvsworker.c the
+ * worker process.
  *
  * ## Example launch line
  * |[
@@ -31,43 +35,18 @@
 #endif
 
 #include "gstkvssink.h"
-#include "gstkvsworker.h"
+#include "gstkvssinkprivate.h"
 
-#include <glib-unix.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #ifndef KVSSINK_VERSION
 #define KVSSINK_VERSION "0.1.0"
 #endif
 
 GST_DEBUG_CATEGORY (gst_kvs_sink_debug);
-#define GST_CAT_DEFAULT gst_kvs_sink_debug
 
-/* Back-ring records are tiny; 1 MiB absorbs bursts of log lines and acks. */
-#define BACK_RING_BYTES (1024 * 1024)
-/* Node cold start on a small board can take seconds; a worker that is not up by
- * then is not going to be. */
-#define WORKER_READY_TIMEOUT_S 30
-/* Extra time granted to the worker beyond stop-stream-timeout to report back. */
-#define STOP_GRACE_S 5
-/* PLAYING to NULL without EOS: how long the worker gets to close the stream. */
-#define STOP_NOW_MS 500
 #define DROP_WARNING_INTERVAL_US (5 * G_USEC_PER_SEC)
-
-typedef struct
-{
-  guint track;
-  gboolean is_video;
-  gboolean eos;
-  GstSegment segment;
-} GstKvsSinkPadData;
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
@@ -107,8 +86,6 @@ static GstFlowReturn gst_kvs_sink_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer);
 static gboolean gst_kvs_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
-static gboolean gst_kvs_sink_start (GstKvsSink * self);
-static void gst_kvs_sink_stop (GstKvsSink * self);
 
 GType
 gst_kvs_sink_streaming_type_get_type (void)
@@ -122,23 +99,103 @@ gst_kvs_sink_streaming_type_get_type (void)
   return type;
 }
 
+guint gst_kvs_sink_signals[GST_KVS_SINK_N_SIGNALS];
+
+/* GLib checks an int property against its range before set_property runs, and on a
+ * bad value only logs a g_warning: the pipeline then streams with the old value. A
+ * GParamSpecUInt (and UInt64) whose validation keeps every value lets the element refuse it at
+ * NULL->READY with an error that names it, while gst-inspect and introspection still
+ * see the real range (these types derive from GParamSpecUInt and GParamSpecUInt64). */
+static gboolean
+kvs_param_keep (GParamSpec * pspec, GValue * value)
+{
+  return FALSE;
+}
+
+#if GLIB_CHECK_VERSION (2, 74, 0)
+static gboolean
+kvs_param_is_valid (GParamSpec * pspec, const GValue * value)
+{
+  return TRUE;
+}
+#endif
+
+static void
+kvs_param_keep_class_init (GParamSpecClass * klass, gpointer data)
+{
+  klass->value_validate = kvs_param_keep;
+#if GLIB_CHECK_VERSION (2, 74, 0)
+  klass->value_is_valid = kvs_param_is_valid;
+#endif
+}
+
+static GType
+kvs_param_keep_type (GType parent, const gchar * name, gsize instance_size)
+{
+  const GTypeInfo info = { sizeof (GParamSpecClass), NULL, NULL,
+    (GClassInitFunc) kvs_param_keep_class_init, NULL, NULL,
+    (guint16) instance_size, 0, NULL, NULL
+  };
+  return g_type_register_static (parent, name, &info, 0);
+}
+
+static GType
+kvs_param_uint_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, kvs_param_keep_type (G_TYPE_PARAM_UINT,
+            "GstKvsSinkParamUInt", sizeof (GParamSpecUInt)));
+  return type;
+}
+
+static GType
+kvs_param_uint64_get_type (void)
+{
+  static GType type = 0;
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, kvs_param_keep_type (G_TYPE_PARAM_UINT64,
+            "GstKvsSinkParamUInt64", sizeof (GParamSpecUInt64)));
+  return type;
+}
+
+static GParamSpec *
+kvs_param_spec_uint (const KvsPropRow * row, GParamFlags flags)
+{
+  GParamSpecUInt *spec = g_param_spec_internal (kvs_param_uint_get_type (),
+      row->name, row->nick, row->blurb, flags);
+  spec->minimum = (guint) row->min;
+  spec->maximum = (guint) row->max;
+  spec->default_value = (guint) row->default_number;
+  return G_PARAM_SPEC (spec);
+}
+
+static GParamSpec *
+kvs_param_spec_uint64 (const KvsPropRow * row, GParamFlags flags)
+{
+  GParamSpecUInt64 *spec = g_param_spec_internal (kvs_param_uint64_get_type (),
+      row->name, row->nick, row->blurb, flags);
+  spec->minimum = row->min;
+  spec->maximum = row->max;
+  spec->default_value = row->default_number;
+  return G_PARAM_SPEC (spec);
+}
+
 static GParamSpec *
 kvs_prop_to_pspec (const KvsPropRow * row)
 {
   const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-      GST_PARAM_MUTABLE_READY;
+      (row->mutable_playing ? GST_PARAM_MUTABLE_PLAYING :
+      GST_PARAM_MUTABLE_READY);
 
   switch (row->type) {
     case KVS_PROP_STRING:
       return g_param_spec_string (row->name, row->nick, row->blurb,
           row->default_string, flags);
     case KVS_PROP_UINT:
-      return g_param_spec_uint (row->name, row->nick, row->blurb,
-          (guint) row->min, (guint) row->max, (guint) row->default_number,
-          flags);
+      return kvs_param_spec_uint (row, flags);
     case KVS_PROP_UINT64:
-      return g_param_spec_uint64 (row->name, row->nick, row->blurb, row->min,
-          row->max, row->default_number, flags);
+      return kvs_param_spec_uint64 (row, flags);
     case KVS_PROP_BOOLEAN:
       return g_param_spec_boolean (row->name, row->nick, row->blurb,
           row->default_number != 0, flags);
@@ -179,6 +236,45 @@ gst_kvs_sink_class_init (GstKvsSinkClass * klass)
   element_class->release_pad = GST_DEBUG_FUNCPTR (gst_kvs_sink_release_pad);
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_kvs_sink_change_state);
 
+  /**
+   * GstKvsSink::stream-error:
+   * @sink: the element
+   * @status: the producer SDK status code of the error (0x52000010 ...)
+   *
+   * A non-recoverable stream error, as the official element's (which also
+   * passes a guint64 status). The error message on the bus carries the
+   * details.
+   */
+  gst_kvs_sink_signals[SIGNAL_STREAM_ERROR] = g_signal_new ("stream-error",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_UINT64);
+  /**
+   * GstKvsSink::fragment-ack:
+   * @sink: the element
+   * @ack: a #GstStructure "kvs-fragment-ack" (the official element passes a
+   *   PFragmentAck pointer; the structure has its fields: version, ack-type,
+   *   timestamp, sequence-number, result)
+   *
+   * Every fragment ACK KVS sends (BUFFERING, RECEIVED, PERSISTED, ERROR, IDLE).
+   */
+  gst_kvs_sink_signals[SIGNAL_FRAGMENT_ACK] = g_signal_new ("fragment-ack",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_ACTION, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * GstKvsSink::stream-client-metric:
+   * @sink: the element
+   * @metrics: a #GstStructure "kvs-stream-client-metric" with the stream and
+   *   client metrics of the guide (the official element passes a KvsSinkMetric
+   *   pointer)
+   *
+   * With get-kvs-metrics=true: the metrics at every key frame (and the first
+   * frame). The same structure is posted as an element message.
+   */
+  gst_kvs_sink_signals[SIGNAL_STREAM_CLIENT_METRIC] =
+      g_signal_new ("stream-client-metric", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_ACTION, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+      GST_TYPE_STRUCTURE | G_SIGNAL_TYPE_STATIC_SCOPE);
+
   gst_type_mark_as_plugin_api (GST_TYPE_KVS_SINK_STREAMING_TYPE, 0);
 }
 
@@ -207,13 +303,34 @@ gst_kvs_sink_set_property (GObject * object, guint prop_id,
 {
   GstKvsSink *self = GST_KVS_SINK (object);
 
+  const KvsPropRow *row;
+  gboolean running;
+
   if (prop_id == PROP_0 || prop_id >= N_PROPS) {
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     return;
   }
+  row = &kvs_prop_rows[prop_id - 1];
   GST_OBJECT_LOCK (self);
-  g_value_copy (value, &self->props[prop_id]);
+  running = GST_STATE (self) > GST_STATE_READY
+      || GST_STATE_PENDING (self) > GST_STATE_READY;
+  /* Setting the value it already has changes nothing: no warning. */
+  if (running && !row->mutable_playing
+      && g_param_values_cmp (pspec, value, &self->props[prop_id]) == 0)
+    running = FALSE;
+  if (!running || row->mutable_playing)
+    g_value_copy (value, &self->props[prop_id]);
   GST_OBJECT_UNLOCK (self);
+  if (running && !row->mutable_playing) {
+    /* The worker read it at start; a new value would silently not apply. */
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("Property \"%s\" cannot change while the stream runs (it is read when "
+            "the stream starts): the change was ignored. Set it before the "
+            "pipeline leaves READY.", pspec->name), (NULL),
+        ("code", G_TYPE_STRING, "PROPERTY_NOT_MUTABLE", "property",
+            G_TYPE_STRING, pspec->name, NULL));
+    return;
+  }
   /* Never log the value of a secret. */
   if (kvs_prop_rows[prop_id - 1].secret)
     GST_DEBUG_OBJECT (self, "set %s", pspec->name);
@@ -259,12 +376,6 @@ static void
 pad_data_free (gpointer data)
 {
   g_free (data);
-}
-
-static GstKvsSinkPadData *
-pad_data (GstPad * pad)
-{
-  return (GstKvsSinkPadData *) gst_pad_get_element_private (pad);
 }
 
 static GstPad *
@@ -334,7 +445,7 @@ gst_kvs_sink_release_pad (GstElement * element, GstPad * pad)
   gst_element_remove_pad (element, pad);
 }
 
-/* ---------------------------------------------------------------- ring helpers */
+/* ---------------------------------------------------------------- state */
 
 static gint64
 monotonic_ns (void)
@@ -344,740 +455,6 @@ monotonic_ns (void)
   return (gint64) ts.tv_sec * GST_SECOND + ts.tv_nsec;
 }
 
-static void
-json_append_string (GString * out, const gchar * s)
-{
-  const guchar *p;
-
-  if (s == NULL) {
-    g_string_append (out, "null");
-    return;
-  }
-  g_string_append_c (out, '"');
-  for (p = (const guchar *) s; *p; p++) {
-    switch (*p) {
-      case '"':
-        g_string_append (out, "\\\"");
-        break;
-      case '\\':
-        g_string_append (out, "\\\\");
-        break;
-      case '\n':
-        g_string_append (out, "\\n");
-        break;
-      case '\r':
-        g_string_append (out, "\\r");
-        break;
-      case '\t':
-        g_string_append (out, "\\t");
-        break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf (out, "\\u%04x", *p);
-        else
-          g_string_append_c (out, (gchar) * p);
-    }
-  }
-  g_string_append_c (out, '"');
-}
-
-/* Writes one record; control records (caps, EOS, ...) always wait for space. */
-static gint
-write_record (GstKvsSink * self, guint16 type, guint16 track, guint32 flags,
-    gint64 pts, gint64 dts, gint64 duration, guint64 aux, const void *payload,
-    gsize length, gint timeout_ms)
-{
-  KvsRingRecordHeader header = { 0, };
-  const void *parts[1] = { payload };
-  size_t lengths[1] = { length };
-  KvsRing *ring;
-
-  header.type = type;
-  header.track = track;
-  header.flags = flags;
-  header.pts = pts;
-  header.dts = dts;
-  header.duration = duration;
-  header.aux = aux;
-
-  for (;;) {
-    guint64 generation;
-    gint rc;
-
-    g_mutex_lock (&self->lock);
-    ring = self->ring;
-    if (ring == NULL || self->worker_gone || self->fatal) {
-      g_mutex_unlock (&self->lock);
-      return KVS_RING_E_HANGUP;
-    }
-    generation = self->link_generation;
-    g_mutex_unlock (&self->lock);
-    /* Single writer: the forward ring may be written from several streaming threads
-     * (one per pad), so writes are serialized; the ring itself is not freed while
-     * started, and stop() joins the streaming threads first. */
-    g_mutex_lock (&self->write_lock);
-    rc = kvs_ring_write (ring, &header, parts, lengths, length ? 1 : 0,
-        timeout_ms, self->writer_cancel[0]);
-    g_mutex_unlock (&self->write_lock);
-    if (rc != KVS_RING_E_HANGUP)
-      return rc;
-
-    /* The worker died while we waited for space: the reader thread attaches the
-     * ring to its successor; then the wait goes on there. */
-    g_mutex_lock (&self->lock);
-    while (self->link_generation == generation && !self->worker_gone
-        && !self->fatal && !self->flushing)
-      g_cond_wait (&self->cond, &self->lock);
-    rc = self->flushing ? KVS_RING_E_CANCELLED :
-        (self->worker_gone || self->fatal) ? KVS_RING_E_HANGUP : KVS_RING_OK;
-    g_mutex_unlock (&self->lock);
-    if (rc != KVS_RING_OK)
-      return rc;
-  }
-}
-
-static gint
-write_json_record (GstKvsSink * self, guint16 type, guint16 track,
-    GString * json)
-{
-  return write_record (self, type, track, 0, -1, -1, -1, 0, json->str,
-      json->len, -1);
-}
-
-/* ---------------------------------------------------------------- worker records */
-
-static gchar *
-payload_string (const KvsRingRecord * rec)
-{
-  return g_strndup ((const gchar *) rec->payload, rec->header.length);
-}
-
-static GstStructure *
-payload_structure (GstKvsSink * self, const KvsRingRecord * rec)
-{
-  gchar *text = payload_string (rec);
-  GstStructure *s = gst_structure_from_string (text, NULL);
-  if (s == NULL)
-    GST_WARNING_OBJECT (self, "unparseable record from the worker: %s", text);
-  g_free (text);
-  return s;
-}
-
-static GQuark
-error_domain (const gchar * domain)
-{
-  if (g_strcmp0 (domain, "stream") == 0)
-    return GST_STREAM_ERROR;
-  if (g_strcmp0 (domain, "library") == 0)
-    return GST_LIBRARY_ERROR;
-  if (g_strcmp0 (domain, "core") == 0)
-    return GST_CORE_ERROR;
-  return GST_RESOURCE_ERROR;
-}
-
-static gint
-error_code (GQuark domain, const gchar * name)
-{
-  static const struct
-  {
-    const gchar *name;
-    gint code;
-  } resource_codes[] = {
-    {"not-found", GST_RESOURCE_ERROR_NOT_FOUND},
-    {"open-write", GST_RESOURCE_ERROR_OPEN_WRITE},
-    {"write", GST_RESOURCE_ERROR_WRITE},
-    {"settings", GST_RESOURCE_ERROR_SETTINGS},
-    {"no-space-left", GST_RESOURCE_ERROR_NO_SPACE_LEFT},
-    {"not-authorized", GST_RESOURCE_ERROR_NOT_AUTHORIZED},
-    {"busy", GST_RESOURCE_ERROR_BUSY},
-    {"failed", GST_RESOURCE_ERROR_FAILED},
-  };
-  guint i;
-
-  if (domain == GST_STREAM_ERROR) {
-    if (g_strcmp0 (name, "format") == 0)
-      return GST_STREAM_ERROR_FORMAT;
-    if (g_strcmp0 (name, "wrong-type") == 0)
-      return GST_STREAM_ERROR_WRONG_TYPE;
-    if (g_strcmp0 (name, "codec-not-found") == 0)
-      return GST_STREAM_ERROR_CODEC_NOT_FOUND;
-    return GST_STREAM_ERROR_FAILED;
-  }
-  if (domain == GST_LIBRARY_ERROR)
-    return g_strcmp0 (name, "settings") == 0 ? GST_LIBRARY_ERROR_SETTINGS :
-        GST_LIBRARY_ERROR_FAILED;
-  if (domain == GST_CORE_ERROR)
-    return GST_CORE_ERROR_FAILED;
-  for (i = 0; i < G_N_ELEMENTS (resource_codes); i++)
-    if (g_strcmp0 (name, resource_codes[i].name) == 0)
-      return resource_codes[i].code;
-  return GST_RESOURCE_ERROR_FAILED;
-}
-
-/* Posts an error or warning the worker reported. The structure carries
- * "message" (for the user), "debug" (for the developer), "domain"/"gst-code" and
- * KVS fields such as "code" and "kvs-status-code", which travel as message details
- * so applications read fields instead of parsing text. */
-static void
-post_worker_problem (GstKvsSink * self, GstStructure * s, gboolean is_error)
-{
-  const gchar *message = gst_structure_get_string (s, "message");
-  const gchar *debug = gst_structure_get_string (s, "debug");
-  GQuark domain = error_domain (gst_structure_get_string (s, "domain"));
-  gint code = error_code (domain, gst_structure_get_string (s, "gst-code"));
-  GError *err = g_error_new_literal (domain, code,
-      message ? message : "kvssink worker reported a problem");
-  GstMessage *msg;
-  GstStructure *details = gst_structure_copy (s);
-
-  gst_structure_set_name (details, "details");
-  if (is_error)
-    msg = gst_message_new_error_with_details (GST_OBJECT (self), err, debug,
-        details);
-  else
-    msg = gst_message_new_warning_with_details (GST_OBJECT (self), err, debug,
-        details);
-  g_error_free (err);
-  gst_element_post_message (GST_ELEMENT (self), msg);
-}
-
-static void
-post_eos (GstKvsSink * self)
-{
-  GstMessage *msg = gst_message_new_eos (GST_OBJECT (self));
-  if (self->eos_seqnum)
-    gst_message_set_seqnum (msg, self->eos_seqnum);
-  GST_INFO_OBJECT (self, "stream closed: posting EOS");
-  gst_element_post_message (GST_ELEMENT (self), msg);
-}
-
-static const GstDebugLevel log_levels[] = {
-  GST_LEVEL_NONE, GST_LEVEL_ERROR, GST_LEVEL_WARNING, GST_LEVEL_FIXME,
-  GST_LEVEL_INFO, GST_LEVEL_DEBUG, GST_LEVEL_LOG, GST_LEVEL_TRACE
-};
-
-static void
-handle_worker_record (GstKvsSink * self, const KvsRingRecord * rec)
-{
-  GstStructure *s;
-
-  switch (rec->header.type) {
-    case KVS_RING_REC_LOG:{
-      GstDebugLevel level = rec->header.flags < G_N_ELEMENTS (log_levels) ?
-          log_levels[rec->header.flags] : GST_LEVEL_DEBUG;
-      if (level <= gst_debug_category_get_threshold (GST_CAT_DEFAULT)) {
-        gchar *text = payload_string (rec);
-        GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, level, self, "worker: %s", text);
-        g_free (text);
-      }
-      return;
-    }
-    case KVS_RING_REC_READY:
-      g_mutex_lock (&self->lock);
-      self->worker_ready = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      GST_INFO_OBJECT (self, "worker ready");
-      return;
-    case KVS_RING_REC_STREAM_ERROR:
-      if (!(s = payload_structure (self, rec)))
-        return;
-      {
-        gboolean fatal = TRUE;
-        gst_structure_get_boolean (s, "fatal", &fatal);
-        post_worker_problem (self, s, fatal);
-        if (fatal) {
-          g_mutex_lock (&self->lock);
-          self->fatal = TRUE;
-          g_cond_broadcast (&self->cond);
-          g_mutex_unlock (&self->lock);
-        }
-      }
-      gst_structure_free (s);
-      return;
-    case KVS_RING_REC_WARNING:
-    case KVS_RING_REC_DROPPED:
-      if (!(s = payload_structure (self, rec)))
-        return;
-      post_worker_problem (self, s, FALSE);
-      gst_structure_free (s);
-      return;
-    case KVS_RING_REC_FRAGMENT_ACK:
-    case KVS_RING_REC_METRICS:
-    case KVS_RING_REC_MESSAGE:
-      if (!(s = payload_structure (self, rec)))
-        return;
-      gst_element_post_message (GST_ELEMENT (self),
-          gst_message_new_element (GST_OBJECT (self), s));
-      return;
-    case KVS_RING_REC_STREAM_CLOSED:{
-      gboolean eos_pending;
-      if ((s = payload_structure (self, rec))) {
-        gst_element_post_message (GST_ELEMENT (self),
-            gst_message_new_element (GST_OBJECT (self), s));
-      }
-      g_mutex_lock (&self->lock);
-      self->stream_closed = TRUE;
-      eos_pending = self->eos_sent && !self->stopping;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      if (eos_pending)
-        post_eos (self);
-      return;
-    }
-    default:
-      GST_WARNING_OBJECT (self, "unknown record type %u from the worker",
-          rec->header.type);
-  }
-}
-
-/* EOS must reach the application even when the worker cannot finish (a network that
- * stopped answering, a worker stuck retrying): after stop-stream-timeout (plus a grace
- * period for the worker to report on its own) the element posts EOS itself, with a
- * warning that says what may be lost. */
-static void
-check_eos_deadline (GstKvsSink * self)
-{
-  gboolean expired;
-
-  g_mutex_lock (&self->lock);
-  expired = self->eos_sent && !self->stream_closed && !self->stopping &&
-      self->eos_deadline_us > 0 && g_get_monotonic_time () >= self->eos_deadline_us;
-  if (expired)
-    self->stream_closed = TRUE;
-  g_mutex_unlock (&self->lock);
-  if (!expired)
-    return;
-  GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-      ("The stream did not finish uploading within stop-stream-timeout after EOS; "
-          "what was not acknowledged may be lost. Check the network, or raise "
-          "\"stop-stream-timeout\"."), (NULL));
-  post_eos (self);
-}
-
-static GString *build_config_json (GstKvsSink * self, guint restarts);
-
-/* The worker died while the stream was running: attach the ring to its successor
- * (new wake-up sockets, the config again, the current caps). The worker resumes from
- * the first record not yet released, i.e. the first fragment not yet persisted.
- * Returns FALSE when the element is stopping or the worker keeps dying. */
-static gboolean
-attach_to_restarted_worker (GstKvsSink * self)
-{
-  for (;;) {
-    gchar *reason = NULL;
-    guint restarts = 0;
-    KvsWorkerWait wait;
-    gboolean stopping;
-    GError *error = NULL;
-    GString *config;
-    gint rc;
-
-    wait = kvs_worker_wait_restart (&self->worker_generation, 500, &reason,
-        &restarts);
-    g_mutex_lock (&self->lock);
-    stopping = self->stopping;
-    g_mutex_unlock (&self->lock);
-    if (stopping) {
-      g_free (reason);
-      return FALSE;
-    }
-    if (wait == KVS_WORKER_WAITING) {
-      check_eos_deadline (self);
-      continue;
-    }
-    if (wait == KVS_WORKER_FAILED) {
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-          ("The kvssink worker process keeps stopping (%s; %d restarts within "
-              "%d s), so it is not restarted again: frames not yet uploaded are "
-              "lost. Run with GST_DEBUG=kvssink:5 to see its log.", reason,
-              KVS_WORKER_MAX_RESTARTS, KVS_WORKER_RESTART_WINDOW_S), (NULL));
-      g_free (reason);
-      return FALSE;
-    }
-
-    g_mutex_lock (&self->write_lock);
-    rc = kvs_ring_renew_peer (self->ring);
-    g_mutex_unlock (&self->write_lock);
-    if (rc != KVS_RING_OK) {
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
-          ("renewing the ring for the new worker: %s: %s",
-              kvs_ring_strerror (rc), g_strerror (errno)));
-      g_free (reason);
-      return FALSE;
-    }
-    config = build_config_json (self, restarts);
-    if (!kvs_worker_attach (self->ring, config->str, &error)) {
-      /* The successor died too: wait for the next one. */
-      GST_DEBUG_OBJECT (self, "%s", error->message);
-      g_clear_error (&error);
-      kvs_ring_close_peer_fds (self->ring);
-      g_string_free (config, TRUE);
-      g_free (reason);
-      continue;
-    }
-    g_string_free (config, TRUE);
-    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, FAILED,
-        ("The kvssink worker process stopped unexpectedly (%s) and was "
-            "restarted (%u stop(s) in the last %d s; after %d it is not "
-            "restarted). The stream resumes from the first frame not yet "
-            "persisted.", reason, restarts, KVS_WORKER_RESTART_WINDOW_S,
-            KVS_WORKER_MAX_RESTARTS), (NULL),
-        ("code", G_TYPE_STRING, "WORKER_RESTARTED", "restarts", G_TYPE_UINT,
-            restarts, "reason", G_TYPE_STRING, reason, NULL));
-    g_free (reason);
-    g_mutex_lock (&self->lock);
-    self->link_generation++;
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
-    return TRUE;
-  }
-}
-
-static gpointer
-reader_thread_func (gpointer data)
-{
-  GstKvsSink *self = GST_KVS_SINK (data);
-  KvsRingRecord rec;
-
-  for (;;) {
-    gint rc;
-    while ((rc = kvs_ring_read (self->ring, &rec)) == KVS_RING_OK) {
-      handle_worker_record (self, &rec);
-      kvs_ring_release (self->ring, rec.next);
-    }
-    if (rc == KVS_RING_E_CORRUPT) {
-      GST_ELEMENT_ERROR (self, CORE, FAILED,
-          ("Internal error: the kvssink worker sent a corrupt record."),
-          (NULL));
-      break;
-    }
-    rc = kvs_ring_wait_readable (self->ring, 500, self->reader_cancel[0]);
-    if (rc == KVS_RING_OK)
-      continue;
-    if (rc == KVS_RING_E_TIMEOUT) {
-      check_eos_deadline (self);
-      continue;
-    }
-    if (rc == KVS_RING_E_HANGUP || rc == KVS_RING_E_SYS) {
-      gboolean expected;
-      /* Drain whatever it wrote before going. */
-      while (kvs_ring_read (self->ring, &rec) == KVS_RING_OK) {
-        handle_worker_record (self, &rec);
-        kvs_ring_release (self->ring, rec.next);
-      }
-      g_mutex_lock (&self->lock);
-      expected = self->stopping || self->fatal || self->stream_closed;
-      g_mutex_unlock (&self->lock);
-      if (!expected && attach_to_restarted_worker (self))
-        continue;
-      g_mutex_lock (&self->lock);
-      self->worker_gone = TRUE;
-      if (!expected && !self->stopping)
-        self->fatal = TRUE;
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      break;
-    }
-    /* cancelled: stop() wants us gone */
-    break;
-  }
-  return NULL;
-}
-
-/* ---------------------------------------------------------------- start / stop */
-
-static void
-append_property_json (GstKvsSink * self, GString * json, const KvsPropRow * row)
-{
-  const GValue *v = &self->props[row->id];
-
-  json_append_string (json, row->name);
-  g_string_append_c (json, ':');
-  switch (row->type) {
-    case KVS_PROP_STRING:
-      json_append_string (json, g_value_get_string (v));
-      break;
-    case KVS_PROP_UINT:
-      g_string_append_printf (json, "%u", g_value_get_uint (v));
-      break;
-    case KVS_PROP_UINT64:
-      g_string_append_printf (json, "%" G_GUINT64_FORMAT,
-          g_value_get_uint64 (v));
-      break;
-    case KVS_PROP_BOOLEAN:
-      g_string_append (json, g_value_get_boolean (v) ? "true" : "false");
-      break;
-    case KVS_PROP_ENUM:
-      g_string_append_printf (json, "%d", g_value_get_enum (v));
-      break;
-    case KVS_PROP_STRUCTURE:{
-      const GstStructure *s = gst_value_get_structure (v);
-      if (s) {
-        gchar *text = gst_structure_to_string (s);
-        json_append_string (json, text);
-        g_free (text);
-      } else {
-        g_string_append (json, "null");
-      }
-      break;
-    }
-  }
-}
-
-static void
-append_track_json (GString * json, GstPad * pad, const gchar * kind)
-{
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-
-  g_string_append_printf (json, "{\"track\":%u,\"kind\":\"%s\",\"pad\":",
-      pad_data (pad)->track, kind);
-  json_append_string (json, GST_PAD_NAME (pad));
-  if (caps) {
-    gchar *text = gst_caps_to_string (caps);
-    g_string_append (json, ",\"caps\":");
-    json_append_string (json, text);
-    g_free (text);
-    gst_caps_unref (caps);
-  }
-  g_string_append_c (json, '}');
-}
-
-/* The config the worker gets with the ring: the properties, the tracks (with their
- * current caps once known: a restarted worker may find the caps records released),
- * and how many times the worker was restarted. */
-static GString *
-build_config_json (GstKvsSink * self, guint restarts)
-{
-  GString *json = g_string_new ("{\"version\":2,\"element\":");
-  gchar *name = gst_object_get_name (GST_OBJECT (self));
-  GstPad *video = NULL, *audio = NULL;
-  guint i;
-  gboolean first = TRUE;
-
-  json_append_string (json, name);
-  g_free (name);
-  g_string_append_printf (json, ",\"gstreamer\":\"%u.%u.%u\",\"restarts\":%u,"
-      "\"properties\":{", GST_VERSION_MAJOR, GST_VERSION_MINOR,
-      GST_VERSION_MICRO, restarts);
-  GST_OBJECT_LOCK (self);
-  for (i = 0; i < G_N_ELEMENTS (kvs_prop_rows); i++) {
-    if (!first)
-      g_string_append_c (json, ',');
-    first = FALSE;
-    append_property_json (self, json, &kvs_prop_rows[i]);
-  }
-  if (self->video_pad)
-    video = gst_object_ref (self->video_pad);
-  if (self->audio_pad)
-    audio = gst_object_ref (self->audio_pad);
-  GST_OBJECT_UNLOCK (self);
-  g_string_append (json, "},\"tracks\":[");
-  if (video)
-    append_track_json (json, video, "video");
-  if (audio) {
-    if (video)
-      g_string_append_c (json, ',');
-    append_track_json (json, audio, "audio");
-  }
-  g_string_append (json, "]}");
-  if (video)
-    gst_object_unref (video);
-  if (audio)
-    gst_object_unref (audio);
-  return json;
-}
-
-static void
-close_pipe (gint fds[2])
-{
-  if (fds[0] >= 0)
-    close (fds[0]);
-  if (fds[1] >= 0)
-    close (fds[1]);
-  fds[0] = fds[1] = -1;
-}
-
-static void
-signal_pipe (gint fds[2])
-{
-  const gchar byte = 1;
-  if (fds[1] >= 0 && write (fds[1], &byte, 1) < 0)
-    GST_DEBUG ("cancel pipe: %s", g_strerror (errno));
-}
-
-static void
-drain_pipe (gint fds[2])
-{
-  gchar buf[16];
-  if (fds[0] >= 0)
-    while (read (fds[0], buf, sizeof buf) > 0) {
-    }
-}
-
-static gboolean
-gst_kvs_sink_start (GstKvsSink * self)
-{
-  GError *error = NULL;
-  GString *config;
-  guint storage_mb;
-  gint rc;
-  gint64 deadline;
-  gboolean ready, failed;
-
-  GST_OBJECT_LOCK (self);
-  if (!self->video_pad && !self->audio_pad) {
-    GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_ERROR (self, CORE, PAD,
-        ("kvssink has no input: link a video (video_%%u) or audio "
-            "(audio_%%u) stream to it."), (NULL));
-    return FALSE;
-  }
-  /* Track numbers follow the official element: video 1, audio 2 (1 if alone). */
-  if (self->video_pad)
-    pad_data (self->video_pad)->track = 1;
-  if (self->audio_pad)
-    pad_data (self->audio_pad)->track = self->video_pad ? 2 : 1;
-  storage_mb = g_value_get_uint (&self->props[PROP_STORAGE_SIZE]);
-  GST_OBJECT_UNLOCK (self);
-
-  rc = kvs_ring_create ((guint64) storage_mb * 1024 * 1024, BACK_RING_BYTES,
-      &self->ring);
-  if (rc != KVS_RING_OK) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
-        ("Could not allocate %u MB of shared memory for the stream buffer: "
-            "lower \"storage-size\".", storage_mb),
-        ("%s: %s", kvs_ring_strerror (rc), g_strerror (errno)));
-    self->ring = NULL;
-    return FALSE;
-  }
-  if (!g_unix_open_pipe (self->writer_cancel, FD_CLOEXEC, NULL)
-      || !g_unix_open_pipe (self->reader_cancel, FD_CLOEXEC, NULL)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL), ("pipe: %s",
-            g_strerror (errno)));
-    goto fail;
-  }
-  g_unix_set_fd_nonblocking (self->writer_cancel[0], TRUE, NULL);
-  g_unix_set_fd_nonblocking (self->reader_cancel[0], TRUE, NULL);
-
-  self->worker_ready = self->worker_gone = self->stopping = FALSE;
-  self->fatal = self->flushing = self->eos_sent = self->stream_closed = FALSE;
-  self->eos_seqnum = 0;
-  self->eos_deadline_us = 0;
-  self->dropped_frames = 0;
-  self->last_drop_warning_us = 0;
-
-  self->worker_generation = kvs_worker_acquire (&error);
-  if (self->worker_generation == 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, ("%s", error->message), (NULL));
-    g_clear_error (&error);
-    goto fail;
-  }
-  self->worker_acquired = TRUE;
-  config = build_config_json (self, 0);
-  if (!kvs_worker_attach (self->ring, config->str, &error)) {
-    /* It died already: with the peer fds closed the reader thread sees the
-     * hang-up and attaches to the successor. */
-    GST_DEBUG_OBJECT (self, "%s", error->message);
-    g_clear_error (&error);
-    kvs_ring_close_peer_fds (self->ring);
-  }
-  g_string_free (config, TRUE);
-  self->started = TRUE;
-  self->reader_thread = g_thread_new ("kvssink-reader", reader_thread_func,
-      self);
-
-  deadline = g_get_monotonic_time () + WORKER_READY_TIMEOUT_S * G_TIME_SPAN_SECOND;
-  g_mutex_lock (&self->lock);
-  while (!self->worker_ready && !self->worker_gone && !self->fatal)
-    if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
-      break;
-  ready = self->worker_ready;
-  failed = self->fatal || self->worker_gone;
-  g_mutex_unlock (&self->lock);
-  if (!ready) {
-    if (!failed)
-      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-          ("The kvssink worker did not start within %d s.",
-              WORKER_READY_TIMEOUT_S), (NULL));
-    gst_kvs_sink_stop (self);
-    return FALSE;
-  }
-  return TRUE;
-
-fail:
-  close_pipe (self->writer_cancel);
-  close_pipe (self->reader_cancel);
-  kvs_ring_free (self->ring);
-  self->ring = NULL;
-  if (self->worker_acquired)
-    kvs_worker_release ();
-  self->worker_acquired = FALSE;
-  return FALSE;
-}
-
-static void
-gst_kvs_sink_stop (GstKvsSink * self)
-{
-  gboolean finish;
-
-  if (!self->started)
-    return;
-
-  /* Blocked writers give up; nothing new is accepted. */
-  g_mutex_lock (&self->lock);
-  self->flushing = TRUE;
-  g_cond_broadcast (&self->cond);
-  finish = !self->stream_closed && !self->worker_gone && !self->fatal
-      && self->worker_ready;
-  g_mutex_unlock (&self->lock);
-  signal_pipe (self->writer_cancel);
-
-  if (finish) {
-    /* A state change to NULL means now, whatever the network does: the worker
-     * reports what it could not deliver (use EOS first to deliver everything) and
-     * closes the stream; it gets STOP_NOW_MS for that. */
-    KvsRingRecordHeader header = { 0, };
-    gint64 deadline = g_get_monotonic_time () + STOP_NOW_MS * 1000;
-    header.type = KVS_RING_REC_SHUTDOWN;
-    header.pts = header.dts = header.duration = -1;
-    g_mutex_lock (&self->write_lock);
-    kvs_ring_write (self->ring, &header, NULL, NULL, 0, STOP_NOW_MS / 4, -1);
-    g_mutex_unlock (&self->write_lock);
-    g_mutex_lock (&self->lock);
-    while (!self->stream_closed && !self->worker_gone && !self->fatal)
-      if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
-        break;
-    if (!self->stream_closed && !self->worker_gone && !self->fatal)
-      GST_WARNING_OBJECT (self, "worker did not close the stream in time");
-    g_mutex_unlock (&self->lock);
-  }
-
-  g_mutex_lock (&self->lock);
-  self->stopping = TRUE;
-  g_mutex_unlock (&self->lock);
-  signal_pipe (self->reader_cancel);
-  if (self->reader_thread) {
-    g_thread_join (self->reader_thread);
-    self->reader_thread = NULL;
-  }
-
-  /* Closing our ends tells the worker this stream is gone; the last element to
-   * stop stops the worker. */
-  g_mutex_lock (&self->lock);
-  kvs_ring_free (self->ring);
-  self->ring = NULL;
-  g_mutex_unlock (&self->lock);
-  if (self->worker_acquired)
-    kvs_worker_release ();
-  self->worker_acquired = FALSE;
-  close_pipe (self->writer_cancel);
-  close_pipe (self->reader_cancel);
-  self->started = FALSE;
-  GST_INFO_OBJECT (self, "stopped; %" G_GUINT64_FORMAT " frames dropped",
-      self->dropped_frames);
-}
-
 static GstStateChangeReturn
 gst_kvs_sink_change_state (GstElement * element, GstStateChange transition)
 {
@@ -1085,6 +462,10 @@ gst_kvs_sink_change_state (GstElement * element, GstStateChange transition)
   GstStateChangeReturn ret;
 
   switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_kvs_sink_check_properties (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!gst_kvs_sink_start (self))
         return GST_STATE_CHANGE_FAILURE;
@@ -1095,7 +476,7 @@ gst_kvs_sink_change_state (GstElement * element, GstStateChange transition)
       self->flushing = TRUE;
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
-      signal_pipe (self->writer_cancel);
+      gst_kvs_sink_signal_pipe (self->writer_cancel);
       break;
     default:
       break;
@@ -1147,7 +528,7 @@ static GstFlowReturn
 gst_kvs_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
   GstKvsSink *self = GST_KVS_SINK (parent);
-  GstKvsSinkPadData *data = pad_data (pad);
+  GstKvsSinkPadData *data = gst_kvs_sink_pad_data (pad);
   gboolean clip, offline, flushing, fatal;
   GstMapInfo map;
   gint64 pts, dts, duration;
@@ -1195,7 +576,7 @@ gst_kvs_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   }
   /* Realtime: never stall the pipeline on a full buffer, drop and say so.
    * Offline: block until the worker frees space (or we are flushed). */
-  rc = write_record (self, KVS_RING_REC_FRAME, (guint16) data->track,
+  rc = gst_kvs_sink_write_record (self, KVS_RING_REC_FRAME, (guint16) data->track,
       frame_flags (buffer, data->is_video), pts, dts, duration,
       (guint64) monotonic_ns (), map.data, map.size, offline ? -1 : 0);
   gst_buffer_unmap (buffer, &map);
@@ -1242,8 +623,8 @@ static gboolean
 send_caps (GstKvsSink * self, GstPad * pad, GstCaps * caps)
 {
   gchar *text = gst_caps_to_string (caps);
-  gint rc = write_record (self, KVS_RING_REC_TRACK,
-      (guint16) pad_data (pad)->track, 0, -1, -1, -1, 0, text, strlen (text),
+  gint rc = gst_kvs_sink_write_record (self, KVS_RING_REC_TRACK,
+      (guint16) gst_kvs_sink_pad_data (pad)->track, 0, -1, -1, -1, 0, text, strlen (text),
       -1);
   GST_DEBUG_OBJECT (pad, "caps %s", text);
   g_free (text);
@@ -1266,12 +647,12 @@ send_metadata (GstKvsSink * self, const GstStructure * s)
     return FALSE;
   }
   json = g_string_new ("{\"name\":");
-  json_append_string (json, name);
+  gst_kvs_sink_json_append_string (json, name);
   g_string_append (json, ",\"value\":");
-  json_append_string (json, value);
+  gst_kvs_sink_json_append_string (json, value);
   g_string_append_printf (json, ",\"persistent\":%s}",
       persist ? "true" : "false");
-  rc = write_json_record (self, KVS_RING_REC_METADATA, 0, json);
+  rc = gst_kvs_sink_write_json_record (self, KVS_RING_REC_METADATA, 0, json);
   g_string_free (json, TRUE);
   return rc == KVS_RING_OK;
 }
@@ -1281,9 +662,9 @@ all_pads_eos (GstKvsSink * self)
 {
   gboolean eos = TRUE;
   GST_OBJECT_LOCK (self);
-  if (self->video_pad && !pad_data (self->video_pad)->eos)
+  if (self->video_pad && !gst_kvs_sink_pad_data (self->video_pad)->eos)
     eos = FALSE;
-  if (self->audio_pad && !pad_data (self->audio_pad)->eos)
+  if (self->audio_pad && !gst_kvs_sink_pad_data (self->audio_pad)->eos)
     eos = FALSE;
   GST_OBJECT_UNLOCK (self);
   return eos;
@@ -1293,7 +674,7 @@ static gboolean
 gst_kvs_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstKvsSink *self = GST_KVS_SINK (parent);
-  GstKvsSinkPadData *data = pad_data (pad);
+  GstKvsSinkPadData *data = gst_kvs_sink_pad_data (pad);
   gboolean ret = TRUE;
 
   switch (GST_EVENT_TYPE (event)) {
@@ -1311,16 +692,16 @@ gst_kvs_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->flushing = TRUE;
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
-      signal_pipe (self->writer_cancel);
+      gst_kvs_sink_signal_pipe (self->writer_cancel);
       break;
     case GST_EVENT_FLUSH_STOP:
-      drain_pipe (self->writer_cancel);
+      gst_kvs_sink_drain_pipe (self->writer_cancel);
       g_mutex_lock (&self->lock);
       self->flushing = FALSE;
       g_mutex_unlock (&self->lock);
       gst_segment_init (&data->segment, GST_FORMAT_TIME);
       data->eos = FALSE;
-      write_record (self, KVS_RING_REC_FLUSH, (guint16) data->track, 0, -1, -1,
+      gst_kvs_sink_write_record (self, KVS_RING_REC_FLUSH, (guint16) data->track, 0, -1, -1,
           -1, 0, NULL, 0, -1);
       break;
     case GST_EVENT_EOS:
@@ -1339,7 +720,7 @@ gst_kvs_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
         g_mutex_unlock (&self->lock);
         GST_INFO_OBJECT (self, "all pads at EOS: finishing the stream");
         /* EOS is posted once the worker reports the stream closed. */
-        rc = write_record (self, KVS_RING_REC_EOS, 0, 0, -1, -1, -1, 0, NULL, 0,
+        rc = gst_kvs_sink_write_record (self, KVS_RING_REC_EOS, 0, 0, -1, -1, -1, 0, NULL, 0,
             -1);
         if (rc != KVS_RING_OK)
           ret = FALSE;

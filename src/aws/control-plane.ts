@@ -13,7 +13,8 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest } from '@smithy/protocol-http';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { KvsError, isKvsError, isNetworkError, normalizeErrorType, sdkError, type LogFn } from './errors.js';
+import { KvsError, isKvsError, isNetworkError, normalizeErrorType, sdkError, signedAsFromHeaders, type LogFn,
+  type SignedAs } from './errors.js';
 import { validateEndpointUrl } from './endpoint.js';
 import { NodeSha256 } from './sha256.js';
 import { kvsTrustFromProcessEnv, serverCertificateError, tlsFailureSide, type TlsTrust } from './tls-trust.js';
@@ -58,6 +59,8 @@ export type ControlPlaneOperation = 'DescribeStream' | 'CreateStream' | 'GetData
 export class ControlPlaneServiceError extends Error {
   readonly $metadata: { httpStatusCode: number; requestId?: string };
   readonly $fault: 'client' | 'server';
+  /** How the request was signed, for telling auth failures apart. */
+  signedAs?: SignedAs;
 
   constructor(name: string, message: string, httpStatusCode: number, requestId: string | undefined) {
     super(message);
@@ -197,7 +200,9 @@ export class ControlPlaneClient {
           const type = normalizeErrorType(header('x-amzn-errortype') ?? str(json.__type) ?? str(json.code))
             ?? (status >= 500 ? 'InternalFailure' : 'UnknownError');
           const message = str(json.message) ?? str(json.Message) ?? (text.trim().startsWith('{') ? '' : text.slice(0, 300));
-          reject(new ControlPlaneServiceError(type, message, status, header('x-amzn-requestid') ?? header('x-amz-request-id')));
+          const failure = new ControlPlaneServiceError(type, message, status, header('x-amzn-requestid') ?? header('x-amz-request-id'));
+          failure.signedAs = signedAsFromHeaders(headers);
+          reject(failure);
         });
       });
       req.end(body);

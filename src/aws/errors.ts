@@ -252,6 +252,27 @@ export interface ServiceErrorInput {
   /** Which API failed, for the message ("PutMedia", "DescribeStream"…). */
   operation?: string;
   streamName?: string;
+  /** How the failed request was signed: tells an unknown key from a bad or missing token. */
+  signedAs?: SignedAs;
+}
+
+/** What a signed request's headers say about its credentials (never the secret). */
+export interface SignedAs {
+  accessKeyId: string;
+  region: string;
+  sessionToken: boolean;
+}
+
+/** Reads the signing identity from SigV4-signed headers (lower-case names). */
+export function signedAsFromHeaders(headers: Record<string, string>): SignedAs | undefined {
+  const m = /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(headers.authorization ?? '');
+  if (!m) return undefined;
+  return { accessKeyId: m[1]!, region: m[2]!, sessionToken: headers['x-amz-security-token'] !== undefined };
+}
+
+/** Access key ids of temporary (STS) credentials start with ASIA; they need their session token. */
+function isTemporaryKey(accessKeyId: string): boolean {
+  return accessKeyId.startsWith('ASIA');
 }
 
 /** `"com.amazonaws...#NotAuthorizedException:http://..."` → `NotAuthorizedException`. */
@@ -336,7 +357,21 @@ export function serviceError(input: ServiceErrorInput): KvsError {
         { refreshCredentials: true });
     case 'UnrecognizedClientException':
     case 'InvalidClientTokenId':
-    case 'InvalidAccessKeyId':
+    case 'InvalidAccessKeyId': {
+      // AWS answers "The security token included in the request is invalid" both for an unknown
+      // access key and for a bad token: how the request was signed tells which.
+      const signed = input.signedAs;
+      if (signed && !signed.sessionToken && isTemporaryKey(signed.accessKeyId)) {
+        return mk('MISSING_SESSION_TOKEN', false,
+          `the access key id ${maskAccessKeyId(signed.accessKeyId)} is temporary (it starts with ASIA) but no session token ` +
+          'was sent: set session-token / AWS_SESSION_TOKEN (or the token field of the credential-path file) to the token ' +
+          'that came with it.', { refreshCredentials: true });
+      }
+      if (signed && !signed.sessionToken) {
+        return mk('INVALID_ACCESS_KEY', false,
+          `AWS does not recognize the access key id ${maskAccessKeyId(signed.accessKeyId)}: check access-key / ` +
+          'AWS_ACCESS_KEY_ID (a deleted or mistyped key, or a key of another partition).');
+      }
       if (lowerMsg.includes('security token')) {
         return mk('INVALID_TOKEN', false,
           'AWS does not recognize the session token: check session-token / AWS_SESSION_TOKEN (it must belong to the same access key) or whether it expired.',
@@ -344,6 +379,7 @@ export function serviceError(input: ServiceErrorInput): KvsError {
       }
       return mk('INVALID_ACCESS_KEY', false,
         'AWS does not recognize the access key id: check access-key / AWS_ACCESS_KEY_ID (and session-token for temporary credentials).');
+    }
     case 'MissingAuthenticationToken':
     case 'MissingAuthenticationTokenException':
     case 'IncompleteSignature':
@@ -355,12 +391,25 @@ export function serviceError(input: ServiceErrorInput): KvsError {
         return mk('CLOCK_SKEW', false,
           'AWS rejected the request time: the system clock is off by more than 5 minutes; fix it (NTP).');
       }
+      if (lowerMsg.includes('scoped to a valid region')) {
+        const region = input.signedAs?.region ?? /not '([^']+)'/.exec(input.message ?? '')?.[1];
+        return mk('REGION_MISMATCH', false,
+          `the request was signed for region ${region ? `"${region}"` : '(unknown)'}, which is not the endpoint's region ` +
+          `("Credential should be scoped to a valid region"): set aws-region (or AWS_REGION) to the endpoint's region, ` +
+          'or point the endpoint (AWS_ENDPOINT_URL_KINESIS_VIDEO / CONTROL_PLANE_URI) at the region you chose.');
+      }
+      if (lowerMsg.includes('scoped to correct service')) {
+        return mk('SIGNATURE_MISMATCH', false,
+          `the endpoint is not Kinesis Video Streams ("Credential should be scoped to correct service"): check ` +
+          'AWS_ENDPOINT_URL_KINESIS_VIDEO / AWS_ENDPOINT_URL / CONTROL_PLANE_URI.');
+      }
       return mk('SIGNATURE_MISMATCH', false,
         'AWS rejected the request signature: check secret-key / AWS_SECRET_ACCESS_KEY (it must match the access key id).');
     case 'RequestExpired':
     case 'RequestTimeTooSkewed':
       return mk('CLOCK_SKEW', false,
-        'AWS rejected the request time: the system clock is off by more than 15 minutes; fix it (NTP).');
+        `AWS rejected the request time (${type}${svcMsg ? `: ${svcMsg}` : ''}): the system clock is off by more than ` +
+        '15 minutes; fix it (NTP, e.g. timedatectl set-ntp true).');
     case 'OptInRequired':
       return mk('OPT_IN_REQUIRED', false, 'the account is not subscribed to Kinesis Video Streams in this region.');
     case 'InternalFailure':
@@ -480,6 +529,8 @@ export function sdkError(err: unknown, operation: string, streamName?: string): 
   if (typeof e.message === 'string') input.message = e.message;
   if (e.$metadata?.requestId) input.requestId = e.$metadata.requestId;
   if (streamName !== undefined) input.streamName = streamName;
+  const signedAs = (err as { signedAs?: SignedAs }).signedAs;
+  if (signedAs) input.signedAs = signedAs;
   return serviceError(input);
 }
 

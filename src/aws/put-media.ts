@@ -31,7 +31,8 @@ import { HttpRequest } from '@smithy/protocol-http';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { createAckParser, type FragmentAck } from './ack.js';
 import {
-  KvsError, ackError, isKvsError, networkError, sanitizeMessage, serviceError, type LogFn,
+  KvsError, ackError, isKvsError, networkError, sanitizeMessage, serviceError, signedAsFromHeaders, type LogFn,
+  type SignedAs,
 } from './errors.js';
 import { validateEndpointUrl } from './endpoint.js';
 import { Http1ResponseParser, type ResponseHead } from './http1-response.js';
@@ -222,6 +223,8 @@ export class PutMediaSession {
   #lastAckError: KvsError | undefined;
   #errorBody: Buffer[] = [];
   #errorBodyBytes = 0;
+  /** How the request was signed, for telling auth failures apart. */
+  #signedAs: SignedAs | undefined;
   #ackParser = createAckParser();
   #ackCount = 0;
   #http: Http1ResponseParser;
@@ -335,6 +338,7 @@ export class PutMediaSession {
       return;
     }
     if (this.#state === 'closed' || this.#error) return; // aborted while signing
+    this.#signedAs = signedAsFromHeaders(signed.headers);
     let head = `POST ${signed.path} HTTP/1.1\r\n`;
     for (const [name, value] of Object.entries(signed.headers)) {
       if (UNSAFE_HEADER_VALUE.test(value)) {
@@ -573,6 +577,7 @@ export class PutMediaSession {
       requestId: h['x-amzn-requestid'] ?? h['x-amz-requestid'],
       operation: 'PutMedia',
       streamName: this.#opts.streamName,
+      signedAs: this.#signedAs,
     });
   }
 

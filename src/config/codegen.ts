@@ -5,15 +5,18 @@
  *   node dist/config/codegen.js            write both
  *   node dist/config/codegen.js --check    exit 1 when a generated file is stale
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROPERTIES, type PropertySpec } from './schema.js';
+import { MAX_UINT, MAX_UINT64, PROPERTIES, type PropertySpec } from './schema.js';
 
 const C_HEADER_PATH = 'native/gst/gstkvssinkprops.h';
 const README_PATH = 'README.md';
 const README_BEGIN = '<!-- properties:begin (generated from src/config/schema.ts; do not edit) -->';
 const README_END = '<!-- properties:end -->';
+
+/** Where each property's cases are: `propertyCases('name', …)` in a test/params file. */
+const PARAMS_TEST_DIR = 'test/params';
 
 function macroName(name: string): string {
   return name.toUpperCase().replace(/-/g, '_');
@@ -45,8 +48,24 @@ function defaultMacro(p: PropertySpec): string {
 
 function rangeOf(p: PropertySpec): [string, string] {
   if (p.type === 'uint') return [`${p.min}u`, p.max === 4294967295 ? 'G_MAXUINT' : `${p.max}u`];
-  if (p.type === 'uint64') return [`G_GUINT64_CONSTANT (${p.min})`, p.max === 18446744073709551615n ? 'G_MAXUINT64' : `G_GUINT64_CONSTANT (${p.max})`];
+  if (p.type === 'uint64') return [`G_GUINT64_CONSTANT (${p.min})`, p.max === MAX_UINT64 ? 'G_MAXUINT64' : `G_GUINT64_CONSTANT (${p.max})`];
   return ['0', '0'];
+}
+
+/** `a-z0-9_-` → every character it allows, for strspn(). */
+export function expandCharset(charset: string): string {
+  let out = '';
+  for (let i = 0; i < charset.length; i++) {
+    const c = charset[i]!;
+    const next = charset[i + 2];
+    if (charset[i + 1] === '-' && next !== undefined) {
+      for (let code = c.charCodeAt(0); code <= next.charCodeAt(0); code++) out += String.fromCharCode(code);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 export function generateCHeader(): string {
@@ -89,6 +108,19 @@ export function generateCHeader(): string {
   lines.push('  guint64 min;');
   lines.push('  guint64 max;');
   lines.push('  gboolean secret;');
+  lines.push('  gboolean mutable_playing;');
+  lines.push('  gboolean zero_means_default;');
+  lines.push('  const gchar *required;         /* how to set it, when it must be set */');
+  lines.push('  guint min_length;');
+  lines.push('  guint max_length;              /* 0: no limit */');
+  lines.push('  const gchar *charset;          /* every character allowed, or NULL */');
+  lines.push('  const gchar *charset_text;');
+  lines.push('  guint max_fields;');
+  lines.push('  guint max_key_length;');
+  lines.push('  guint max_value_length;');
+  lines.push('  const gchar *required_keys;    /* comma-separated */');
+  lines.push('  const gchar *allowed_keys;     /* comma-separated, or NULL: any */');
+  lines.push('  const gchar *limit;            /* why: the guide\'s limit */');
   lines.push('} KvsPropRow;');
   lines.push('');
   lines.push('static const KvsPropRow kvs_prop_rows[] = {');
@@ -100,7 +132,16 @@ export function generateCHeader(): string {
     const [min, max] = rangeOf(p);
     lines.push(`  {PROP_${m}, ${cString(p.name)}, ${cString(p.nick)},`);
     lines.push(`      ${cString(p.blurb)},`);
-    lines.push(`      ${C_TYPES[p.type]}, ${defString}, ${defNumber}, ${min}, ${max}, ${p.secret ? 'TRUE' : 'FALSE'}},`);
+    const str = p.type === 'string' ? p : undefined;
+    const st = p.type === 'structure' ? p : undefined;
+    const cstr = (v: string | undefined): string => (v === undefined ? 'NULL' : cString(v));
+    lines.push(`      ${C_TYPES[p.type]}, ${defString}, ${defNumber}, ${min}, ${max}, ${p.secret ? 'TRUE' : 'FALSE'},`);
+    lines.push(`      ${p.mutable === 'playing' ? 'TRUE' : 'FALSE'}, ${p.type === 'uint' && p.zeroMeansDefault ? 'TRUE' : 'FALSE'}, ` +
+      `${cstr(str?.required?.howToSet)}, ${str?.minLength ?? 0}, ${str?.maxLength ?? 0},`);
+    lines.push(`      ${cstr(str?.charset ? expandCharset(str.charset) : undefined)}, ${cstr(str?.charset)},`);
+    lines.push(`      ${st?.maxFields ?? 0}, ${st?.maxKeyLength ?? 0}, ${st?.maxValueLength ?? 0}, ` +
+      `${cstr(st?.requiredKeys?.join(','))}, ${cstr(st?.allowedKeys?.join(','))},`);
+    lines.push(`      ${cstr(p.limit)}},`);
   }
   lines.push('};');
   lines.push('');
@@ -135,28 +176,81 @@ function defaultText(p: PropertySpec): string {
 function typeText(p: PropertySpec): string {
   switch (p.type) {
     case 'string': return 'string';
-    case 'uint': return `uint ${p.min}–${p.max === 4294967295 ? 'G_MAXUINT' : p.max}`;
+    case 'uint': return 'uint';
     case 'uint64': return 'uint64';
     case 'boolean': return 'boolean';
-    case 'enum': return `enum ${p.enumType}: ${p.values.map((v) => `${v.value} ${v.nick}`).join(', ')}`;
+    case 'enum': return `enum ${p.enumType}`;
     case 'structure': return 'GstStructure';
   }
 }
 
-export function generateReadmeTable(): string {
-  const rows = ['| Property | Type | Unit | Default | Description |', '|---|---|---|---|---|'];
+/** The allowed values, as the element enforces them (a value outside fails NULL→READY). */
+function allowedText(p: PropertySpec): string {
+  switch (p.type) {
+    case 'string': {
+      const parts: string[] = [];
+      if (p.required) parts.push('required');
+      if (p.minLength !== undefined || p.maxLength !== undefined) {
+        parts.push(p.maxLength === undefined ? `≥ ${p.minLength} chars` : `${p.minLength ?? 0}–${p.maxLength} chars`);
+      }
+      if (p.charset) parts.push(`\`[${p.charset}]\``);
+      return parts.join(', ');
+    }
+    case 'uint': {
+      const range = `${p.min}–${p.max === MAX_UINT ? 'G_MAXUINT' : p.max}`;
+      return p.zeroMeansDefault ? `${range}; 0: the default` : range;
+    }
+    case 'uint64': return `${p.min}–${p.max === MAX_UINT64 ? 'G_MAXUINT64' : p.max}`;
+    case 'boolean': return '';
+    case 'enum': return p.values.map((v) => `${v.value} ${v.nick}`).join(', ');
+    case 'structure': {
+      const parts: string[] = [];
+      if (p.requiredKeys) parts.push(`needs ${p.requiredKeys.join(', ')}`);
+      if (p.allowedKeys) parts.push(`also ${p.allowedKeys.filter((k) => !p.requiredKeys?.includes(k)).join(', ')}`);
+      if (p.maxFields !== undefined) parts.push(`≤ ${p.maxFields} fields`);
+      if (p.maxKeyLength !== undefined) parts.push(`names ≤ ${p.maxKeyLength}, values ≤ ${p.maxValueLength} chars`);
+      return parts.length > 0 ? `${parts.join('; ')}; string values` : '';
+    }
+  }
+}
+
+/** Finds `propertyCases('<name>'` in the test/params files: that is where the property's cases are. */
+export function findPropertyTests(root: string): Map<string, string> {
+  const found = new Map<string, string>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(root, PARAMS_TEST_DIR)).filter((f) => f.endsWith('.test.ts')).sort();
+  } catch {
+    return found;
+  }
+  for (const file of files) {
+    const lines = readFileSync(join(root, PARAMS_TEST_DIR, file), 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      for (const m of line.matchAll(/propertyCases\('([a-z0-9-]+)'/g)) {
+        if (!found.has(m[1]!)) found.set(m[1]!, `${PARAMS_TEST_DIR}/${file}#L${i + 1}`);
+      }
+    });
+  }
+  return found;
+}
+
+export function generateReadmeTable(tests: Map<string, string> = new Map()): string {
+  const rows = ['| Property | Type | Unit | Default | Allowed | Changeable | Description | Test |',
+    '|---|---|---|---|---|---|---|---|'];
   for (const p of PROPERTIES) {
-    rows.push(`| \`${p.name}\` | ${typeText(p)} | ${p.unit ?? ''} | ${defaultText(p)} | ${p.blurb.replace(/\|/g, '\\|')} |`);
+    const test = tests.get(p.name);
+    rows.push(`| \`${p.name}\` | ${typeText(p)} | ${p.unit ?? ''} | ${defaultText(p)} | ${allowedText(p).replace(/\|/g, '\\|')} | ` +
+      `${p.mutable === 'playing' ? 'PLAYING' : 'NULL, READY'} | ${p.blurb.replace(/\|/g, '\\|')} | ${test ? `[cases](${test})` : ''} |`);
   }
   return rows.join('\n');
 }
 
 /** Replaces the generated block of a README text; throws if the markers are missing. */
-export function spliceReadme(readme: string): string {
+export function spliceReadme(readme: string, tests: Map<string, string> = new Map()): string {
   const begin = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
   if (begin < 0 || end < begin) throw new Error(`README.md lacks the ${README_BEGIN} … ${README_END} markers`);
-  return `${readme.slice(0, begin + README_BEGIN.length)}\n${generateReadmeTable()}\n${readme.slice(end)}`;
+  return `${readme.slice(0, begin + README_BEGIN.length)}\n${generateReadmeTable(tests)}\n${readme.slice(end)}`;
 }
 
 function main(): void {
@@ -164,7 +258,7 @@ function main(): void {
   const check = process.argv.includes('--check');
   const outputs: [string, string][] = [
     [C_HEADER_PATH, generateCHeader()],
-    [README_PATH, spliceReadme(readFileSync(join(root, README_PATH), 'utf8'))],
+    [README_PATH, spliceReadme(readFileSync(join(root, README_PATH), 'utf8'), findPropertyTests(root))],
   ];
   let stale = false;
   for (const [rel, text] of outputs) {

@@ -38,6 +38,7 @@ export interface KvsSinkSettings {
   absoluteFragmentTimes: boolean;
   fragmentAcks: boolean;
   restartOnError: boolean;
+  recalculateMetrics: boolean;
   framerate: number;
   avgBandwidthBps: number;
   bufferDurationMs: number;
@@ -87,6 +88,7 @@ function coerce(spec: PropertySpec, raw: unknown): PropertyValues[string] {
     case 'structure':
       if (raw === null || raw === undefined) return undefined;
       if (typeof raw !== 'string') throw new SettingsError(spec.name, `Property "${spec.name}" must be a string`);
+      if (spec.type === 'string') checkStringLimits(spec, raw);
       return raw;
     case 'boolean':
       if (typeof raw !== 'boolean') throw new SettingsError(spec.name, `Property "${spec.name}" must be a boolean`);
@@ -114,6 +116,20 @@ function coerce(spec: PropertySpec, raw: unknown): PropertyValues[string] {
       }
       return value;
     }
+  }
+}
+
+/** The element refuses these at NULL→READY already; a config record from elsewhere is checked too. */
+function checkStringLimits(spec: PropertySpec & { type: 'string' }, value: string): void {
+  const length = [...value].length;
+  const tooShort = spec.minLength !== undefined && length < spec.minLength && (length > 0 || spec.required);
+  const tooLong = spec.maxLength !== undefined && length > spec.maxLength;
+  const badChars = spec.charset !== undefined && length > 0 && !new RegExp(`^[${spec.charset}]*$`).test(value);
+  if (tooShort || tooLong || badChars) {
+    const shown = spec.secret ? `(${length} characters, not shown)` : JSON.stringify(value);
+    throw new SettingsError(spec.name, `Invalid "${spec.name}" ${shown}: allowed are ${spec.minLength ?? 0} to ` +
+      `${spec.maxLength ?? 'any number of'} characters${spec.charset ? ` of [${spec.charset}]` : ''}` +
+      `${spec.limit ? `, because ${spec.limit}` : ''}`);
   }
 }
 
@@ -145,6 +161,8 @@ export function parseConfigRecord(text: string): KvsSinkSettings {
       continue;
     }
     let value = coerce(spec, raw);
+    // The guide gives 0 the meaning "the default" (the element warns about it).
+    if (spec.type === 'uint' && spec.zeroMeansDefault && value === 0) value = spec.default;
     if (value !== undefined && !isDefault(spec, raw)) explicitlySet.add(spec.name);
     if (typeof value === 'string' && UNSET_SENTINELS[spec.name] === value) value = undefined;
     if (typeof value === 'string' && value === '' && spec.secret) value = undefined;
@@ -189,8 +207,15 @@ export function settingsFromValues(values: PropertyValues, explicitlySet: Set<st
   if (secretKey && !accessKey) {
     throw new SettingsError('access-key', '"secret-key" is set but "access-key" is not: set both, or neither');
   }
-  const connectionTimeoutS = num(values, 'connection-timeout');
-  const completionTimeoutS = num(values, 'completion-timeout');
+  // "This value should be less than the buffer duration; otherwise the buffer duration is used" (guide ~L973).
+  const replayDurationS = Math.min(num(values, 'replay-duration'), num(values, 'buffer-duration'));
+  let connectionTimeoutS = num(values, 'connection-timeout');
+  let completionTimeoutS = num(values, 'completion-timeout');
+  // The official blurb: completion "should be more than connection timeout. If it isnt, SDK will override with defaults".
+  if (connectionTimeoutS > 0 && completionTimeoutS > 0 && completionTimeoutS <= connectionTimeoutS) {
+    connectionTimeoutS = 0;
+    completionTimeoutS = 0;
+  }
   return {
     element: meta.element,
     gstreamerVersion: meta.gstreamerVersion,
@@ -210,10 +235,11 @@ export function settingsFromValues(values: PropertyValues, explicitlySet: Set<st
     absoluteFragmentTimes: bool(values, 'absolute-fragment-times'),
     fragmentAcks: bool(values, 'fragment-acks'),
     restartOnError: bool(values, 'restart-on-error'),
+    recalculateMetrics: bool(values, 'recalculate-metrics'),
     framerate: num(values, 'framerate'),
     avgBandwidthBps: num(values, 'avg-bandwidth-bps'),
     bufferDurationMs: num(values, 'buffer-duration') * 1000,
-    replayDurationMs: num(values, 'replay-duration') * 1000,
+    replayDurationMs: replayDurationS * 1000,
     connectionStalenessMs: num(values, 'connection-staleness') * 1000,
     codecId: str(values, 'codec-id') ?? 'V_MPEG4/ISO/AVC',
     trackName: str(values, 'track-name') ?? 'kinesis_video',

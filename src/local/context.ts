@@ -69,6 +69,7 @@ export type ResolvedOptions = {
   producerTimestampFutureLimitMs: number;
   getMediaIdleMs: number;
   lingerMs: number;
+  clockOffsetMs: number;
   fsync: boolean;
   keepRawSessions: boolean;
   limits: LocalKvsLimits;

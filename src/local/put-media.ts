@@ -581,6 +581,9 @@ export function runPutMedia(ctx: LocalContext, req: IncomingMessage, res: Server
         ? { credentialsExpireAt: new Date(pm.credentialsExpireAtMs).toISOString(), outlivedCredentials } : {}),
       timecodeType: pm.timecodeType,
       producerStartTimestampMs: pm.producerStartMs ?? null,
+      // What a producer's settings show in (user-agent, fragment-acks), for tests and debugging.
+      userAgent: req.headers['user-agent'] ?? null,
+      ackRequired: req.headers['x-amzn-fragment-acknowledgment-required'] ?? null,
       bytes: bytesReceived,
       fragments: fragmentIndex,
       acks: ackCounts,

@@ -79,6 +79,8 @@ export type LocalKvsOptions = {
   getMediaIdleMs?: number;
   /** How long to keep reading a request body after the response ended early (default 2000 ms). */
   lingerMs?: number;
+  /** How far the endpoint's clock is ahead of the host's (negative: behind), to try clock skew (default 0). */
+  clockOffsetMs?: number;
   /** fsync chunk files before PERSISTED acks (default true). */
   fsync?: boolean;
   /** Keep the raw body of every PutMedia session in sessions/<k>.mkv (default true). */
@@ -135,6 +137,10 @@ export type LocalKvs = {
 
 function resolveOptions(o: LocalKvsOptions): ResolvedOptions {
   if (!o.dataDir) throw new TypeError('Expected the "dataDir" option to be a directory path');
+  const clockOffset = (v: number | undefined): number => {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) throw new TypeError('Expected the "clockOffsetMs" option to be a number');
+    return v ?? 0;
+  };
   const num = (name: string, v: number | undefined, def: number): number => {
     if (v === undefined) return def;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`Expected the "${name}" option to be a non-negative number`);
@@ -158,6 +164,7 @@ function resolveOptions(o: LocalKvsOptions): ResolvedOptions {
     producerTimestampFutureLimitMs: num('producerTimestampFutureLimitMs', o.producerTimestampFutureLimitMs, DEFAULT_PRODUCER_TIMESTAMP_FUTURE_LIMIT_MS),
     getMediaIdleMs: num('getMediaIdleMs', o.getMediaIdleMs, DEFAULT_GET_MEDIA_IDLE_MS),
     lingerMs: num('lingerMs', o.lingerMs, 2000),
+    clockOffsetMs: clockOffset(o.clockOffsetMs),
     fsync: o.fsync ?? true,
     keepRawSessions: o.keepRawSessions ?? true,
     limits: { ...DEFAULT_LIMITS, ...(o.limits ?? {}) },
@@ -214,7 +221,7 @@ export async function startLocalKvs(options: LocalKvsOptions): Promise<LocalKvs>
         // A failing log sink must not break the server.
       }
     },
-    now: () => Date.now(),
+    now: () => Date.now() + opts.clockOffsetMs,
     nextFragmentNumber() {
       const candidate = FRAGMENT_NUMBER_BASE + BigInt(Date.now()) * 1000n;
       lastFragmentNumber = candidate > lastFragmentNumber ? candidate : lastFragmentNumber + 1n;

@@ -24,6 +24,7 @@ import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
 import { Interleaver } from './interleaver.js';
+import { StreamMetrics } from './metrics.js';
 import { retryDelayMs } from './retry.js';
 
 /** A frame with its timecode, between the ring and the fragmenter. */
@@ -110,6 +111,7 @@ export class KvsStream {
   readonly #log: LogFn;
   readonly #timestamps: TimestampMapper;
   readonly #latency = new LatencyRecorder();
+  readonly #metrics: StreamMetrics;
   readonly #tracks = new Map<number, TrackInfo>();
   #fragmenter: Fragmenter | undefined;
   #connection: Promise<Connection> | undefined;
@@ -184,6 +186,8 @@ export class KvsStream {
     this.#savedBaseValues = Number(restored.startNs !== undefined) + Number(restored.offsetNs !== undefined);
     this.#timestamps = new TimestampMapper(settings, restored);
     this.#videoTrack = settings.tracks.find((t) => t.kind === 'video')?.track;
+    this.#metrics = new StreamMetrics({ recalculate: settings.recalculateMetrics,
+      keyFrameTrack: this.#videoTrack ?? settings.tracks[0]?.track });
     this.#reorderToleranceTc = Math.round(REORDER_TOLERANCE_MS / settings.timecodeScaleMs);
     if (settings.tracks.length > 1) {
       this.#interleaver = new Interleaver(settings.tracks.map((t) => t.track),
@@ -357,6 +361,8 @@ export class KvsStream {
 
   async #onFrame(rec: RingRecord): Promise<void> {
     if (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY)) return;
+    const metrics = this.#metrics.onFrame(rec, this.#ring.positions());
+    if (metrics) this.#report.metrics(metrics);
     if (!this.#allTracksKnown()) {
       this.#pending.push(rec);
       return;
@@ -740,7 +746,7 @@ export class KvsStream {
       this.#postConnectionState('connected', {});
     }
     this.#report.ack({ 'event-type': ack.type, 'fragment-timecode': ack.fragmentTimecode,
-      'fragment-number': ack.fragmentNumber, 'error-id': ack.errorId });
+      'fragment-number': ack.fragmentNumber, 'error-id': ack.errorId }, this.#settings.timecodeScaleMs);
     if (ack.type === 'IDLE' || ack.fragmentTimecode === undefined) return;
     this.#attempt = 0;
     if (ack.type === 'ERROR') {

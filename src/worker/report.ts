@@ -4,6 +4,7 @@
  * gst_structure_from_string and applications read fields, not text.
  */
 import { RecordType, type Ring } from '../ring/ring.js';
+import { sdkStatus } from '../aws/sdk-status.js';
 
 export type StructureValue = string | number | boolean | bigint | null | undefined;
 
@@ -109,16 +110,22 @@ export class Reporter {
     this.#write(RecordType.WARNING, gstStructure('kvs-stream-warning', problemFields(problem, false)));
   }
 
-  ack(fields: Record<string, StructureValue>): void {
-    this.#write(RecordType.FRAGMENT_ACK, gstStructure('kvs-fragment-ack', fields));
+  /**
+   * One ACK: the element posts it as the kvs-fragment-ack message and passes it to the
+   * fragment-ack signal, so it also carries the fields of the official element's FragmentAck.
+   */
+  ack(fields: Record<string, StructureValue>, timecodeScaleMs = 1): void {
+    this.#write(RecordType.FRAGMENT_ACK, gstStructure('kvs-fragment-ack',
+      { ...fields, ...officialAckFields(fields, timecodeScaleMs) }));
   }
 
   message(name: string, fields: Record<string, StructureValue>): void {
     this.#write(RecordType.MESSAGE, gstStructure(name, fields));
   }
 
+  /** Stream and client metrics: the element emits stream-client-metric with them when get-kvs-metrics is on. */
   metrics(fields: Record<string, StructureValue>): void {
-    this.#write(RecordType.METRICS, gstStructure('kvs-stream-metrics', fields));
+    this.#write(RecordType.METRICS, gstStructure('kvs-stream-client-metric', fields));
   }
 
   closed(fields: Record<string, StructureValue>): void {
@@ -141,6 +148,30 @@ function problemFields(p: Problem, fatal: boolean): Record<string, StructureValu
     'kvs-status-code': p.kvsStatus,
     'http-status-code': p.httpStatus,
     retriable: p.retriable,
+    // The official element's stream-error signal passes the producer SDK's status code.
+    'sdk-status': sdkStatus(p.code, p.kvsStatus),
     fatal,
+  };
+}
+
+/** FRAGMENT_ACK_TYPE names, in the official FragmentAck's order. */
+const ACK_TYPES = ['UNDEFINED', 'BUFFERING', 'RECEIVED', 'PERSISTED', 'ERROR', 'IDLE'];
+/** FragmentAck.timestamp is in 100 ns units; the ACK's FragmentTimecode in timecode-scale units. */
+const HUNDREDS_OF_NANOS_PER_MS = 10_000;
+
+/**
+ * The official FragmentAck's fields (version, ackType, timestamp, sequenceNumber, result), under
+ * GStreamer names: ack-type, timestamp (100 ns units), sequence-number, result (the ErrorId of an
+ * ERROR ack, 0 otherwise).
+ */
+function officialAckFields(fields: Record<string, StructureValue>, timecodeScaleMs: number): Record<string, StructureValue> {
+  const type = typeof fields['event-type'] === 'string' ? fields['event-type'] : 'UNDEFINED';
+  const timecode = fields['fragment-timecode'];
+  return {
+    version: 0,
+    'ack-type': ACK_TYPES.includes(type) ? type : 'UNDEFINED',
+    timestamp: typeof timecode === 'number' ? BigInt(timecode) * BigInt(HUNDREDS_OF_NANOS_PER_MS * timecodeScaleMs) : undefined,
+    'sequence-number': typeof fields['fragment-number'] === 'string' ? fields['fragment-number'] : '',
+    result: typeof fields['error-id'] === 'number' ? fields['error-id'] : 0,
   };
 }

@@ -69,6 +69,6 @@ describe('gst-launch → kvssink → local KVS endpoint', () => {
     const result = await gstLaunch(`${h264TestSource(30)} ! kvssink stream-name=bad/name access-key=${TEST_ACCESS_KEY} ` +
       `secret-key=${TEST_SECRET_KEY}`, gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 60_000);
     expect(result.code).not.toBe(0);
-    expect(result.stdout + result.stderr).toMatch(/Invalid "stream-name"/);
+    expect(result.stdout + result.stderr).toMatch(/Invalid value "bad\/name" for property "stream-name"/);
   });
 });

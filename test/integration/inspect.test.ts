@@ -39,4 +39,22 @@ describe('gst-inspect-1.0 kvssink', () => {
       expect(r.stdout).toMatch(new RegExp(`\\(${value}\\): ${nick}\\s`));
     }
   });
+
+  it("shows the guide's range of every numeric property and which ones may change while PLAYING", async () => {
+    const r = await run('gst-inspect-1.0', ['kvssink'], { env: gstEnv() });
+    for (const p of PROPERTIES) {
+      const block = new RegExp(`\\n  ${p.name}\\s*: [^\\n]*\\n\\s+flags: ([^\\n]*)\\n\\s+([^\\n]*)`).exec(r.stdout);
+      expect(block, p.name).not.toBeNull();
+      expect(block![1], p.name).toContain(p.mutable === 'playing' ? 'changeable in NULL, READY, PAUSED or PLAYING state'
+        : 'changeable only in NULL or READY state');
+      if (p.type === 'uint' || p.type === 'uint64') expect(block![2], p.name).toContain(`Range: ${p.min} - ${p.max}`);
+    }
+  });
+
+  it("lists the official element's signals", async () => {
+    const r = await run('gst-inspect-1.0', ['kvssink'], { env: gstEnv() });
+    expect(r.stdout).toMatch(/"stream-error" :\s+void user_function \(GstElement\* object,\s+guint64 arg0,/);
+    expect(r.stdout).toMatch(/"fragment-ack" :\s+void user_function \(GstElement\* object,\s+GstStructure\* arg0\);/);
+    expect(r.stdout).toMatch(/"stream-client-metric" :\s+void user_function \(GstElement\* object,\s+GstStructure\* arg0\);/);
+  });
 });

@@ -27,9 +27,9 @@ function liveSource(frames: number): string {
 }
 
 /** About 100 KB/s of live H.264 that does not compress away (noise), a key frame every second. */
-function busyLiveSource(frames: number): string {
+function busyLiveSource(frames: number, bitrateKbps = 800): string {
   return `videotestsrc is-live=true pattern=snow num-buffers=${frames} ! video/x-raw,width=320,height=240,framerate=30/1 ! ` +
-    'x264enc bframes=0 key-int-max=30 speed-preset=ultrafast bitrate=800 ! video/x-h264,stream-format=avc,alignment=au,profile=baseline';
+    `x264enc bframes=0 key-int-max=30 speed-preset=ultrafast bitrate=${bitrateKbps} ! video/x-h264,stream-format=avc,alignment=au,profile=baseline`;
 }
 
 function field(stdout: string, structure: string, name: string): number[] {
@@ -67,10 +67,11 @@ describe('network', () => {
     kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'full-store', afterFragments: 3 });
     kvs.faults.add({ kind: 'stall', api: 'PutMedia', stream: 'full-store', call: 2, times: 0, ms: 20_000 });
     const frames = 1200;
-    const result = await gstLaunch(`-m ${busyLiveSource(frames)} ! ${kvsSink('full-store', 'storage-size=1')}`,
+    // 20 s of 5 Mbit/s noise (12.5 MB) overflow 3/4 of the guide's 10 MiB minimum.
+    const result = await gstLaunch(`-m ${busyLiveSource(frames, 5000)} ! ${kvsSink('full-store', 'storage-size=10')}`,
       gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 120_000);
     expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=1 MB\) is 75% full: the oldest \d+ frame\(s\)/);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=10 MB\) is 75% full: the oldest \d+ frame\(s\)/);
     const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
     const [byPressure] = field(result.stdout, 'kvs-stream-closed', 'frames-dropped-by-pressure');
     const reported = field(result.stdout, 'kvs-frames-dropped', 'frames');

@@ -43,13 +43,15 @@ describe('resilience', () => {
 
   it('drops the oldest fragments and reports them when the buffer is full in realtime mode, and still finishes', async () => {
     kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'slow-uplink', bytesPerSecond: 20_000, times: 0 });
-    const { done } = launch(`${h264TestSource(150)} ! ${sink('slow-uplink', 'storage-size=1 stop-stream-timeout=2')}`,
+    // Noise at 20 Mbit/s: 5 s of it overflow the smallest store the guide allows (10 MiB).
+    const noisy = h264TestSource(150).replace('videotestsrc ', 'videotestsrc pattern=snow ').replace('x264enc ', 'x264enc bitrate=20000 speed-preset=ultrafast ');
+    const { done } = launch(`${noisy} ! ${sink('slow-uplink', 'storage-size=10 stop-stream-timeout=2')}`,
       gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }));
     const result = await done;
     expect(result.timedOut).toBe(false);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     // The oldest whole fragments go first, with a warning that names the cause and the fix.
-    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=1 MB\) is 75% full: the oldest \d+ frame\(s\) \(\d+ whole fragment\(s\)\) were dropped/);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: KVS is not keeping up and the stream buffer \(storage-size=10 MB\) is 75% full: the oldest \d+ frame\(s\) \(\d+ whole fragment\(s\)\) were dropped/);
     expect(result.stdout).toMatch(/raise storage-size/);
   });
 

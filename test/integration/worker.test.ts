@@ -92,9 +92,11 @@ describe('a worker that dies', () => {
   });
 
   it('keeps an offline pipeline waiting (not failing) while it restarts, and nothing is lost', async () => {
-    // A slow uplink and a 1 MB store: the pipeline is blocked on a full ring when the worker dies.
-    kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'killed-offline', bytesPerSecond: 400_000, times: 0 });
-    const { pid, done } = launch(`${source(300, { size: '640x360' })} ! ${sink('killed-offline', 'streaming-type=offline storage-size=1')}`,
+    // A slow uplink and the smallest store (10 MiB) under 20 Mbit/s of noise: the pipeline is
+    // blocked on a full ring when the worker dies.
+    kvs.faults.add({ kind: 'slow-read', api: 'PutMedia', stream: 'killed-offline', bytesPerSecond: 2_000_000, times: 0 });
+    const noisy = source(300, { size: '640x360' }).replace('videotestsrc ', 'videotestsrc pattern=snow ').replace('x264enc ', 'x264enc bitrate=20000 ');
+    const { pid, done } = launch(`${noisy} ! ${sink('killed-offline', 'streaming-type=offline storage-size=10')}`,
       gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
     await kvs.waitForFragments('killed-offline', 2, 30_000);
     const [worker] = workerPids(pid);

@@ -8,7 +8,9 @@ import {
   sanitizeMessage,
   sdkError,
   serviceError,
+  signedAsFromHeaders,
 } from '../../../src/aws/errors.js';
+import { sdkStatus } from '../../../src/aws/sdk-status.js';
 
 describe('ACK error table', () => {
   it('covers every documented ErrorId with the guide\'s code', () => {
@@ -89,6 +91,41 @@ describe('serviceError (HTTP / PutMedia responses)', () => {
     expect(serviceError({ httpStatus: 403, errorType: 'InvalidSignatureException' }).message).toMatch(/secret-key.*AWS_SECRET_ACCESS_KEY/);
     expect(serviceError({ httpStatus: 403, errorType: 'InvalidSignatureException', message: 'Signature expired: 20240101T000000Z is now earlier than ...' }).code)
       .toBe('CLOCK_SKEW');
+  });
+
+  it('names a region mismatch with its fix instead of the secret key', () => {
+    const e = serviceError({ httpStatus: 403, errorType: 'InvalidSignatureException',
+      message: "Credential should be scoped to a valid region, not 'eu-west-1'." });
+    expect(e.code).toBe('REGION_MISMATCH');
+    expect(e.message).toMatch(/"eu-west-1".*Credential should be scoped to a valid region.*aws-region/);
+    expect(e.message).not.toMatch(/secret-key/);
+  });
+
+  it('tells an unknown access key, a missing session token and a bad token apart by how the request was signed', () => {
+    const invalid = { httpStatus: 403, errorType: 'UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.' };
+    const unknownKey = serviceError({ ...invalid, signedAs: { accessKeyId: 'AKIAEXAMPLEEXAMPLE12', region: 'us-west-2', sessionToken: false } });
+    expect(unknownKey.code).toBe('INVALID_ACCESS_KEY');
+    expect(unknownKey.message).toMatch(/access-key \/ AWS_ACCESS_KEY_ID/);
+    expect(unknownKey.message).not.toContain('AKIAEXAMPLEEXAMPLE12');
+    const missingToken = serviceError({ ...invalid, signedAs: { accessKeyId: 'ASIAEXAMPLEEXAMPLE12', region: 'us-west-2', sessionToken: false } });
+    expect(missingToken.code).toBe('MISSING_SESSION_TOKEN');
+    expect(missingToken.message).toMatch(/set session-token \/ AWS_SESSION_TOKEN/);
+    const badToken = serviceError({ ...invalid, signedAs: { accessKeyId: 'ASIAEXAMPLEEXAMPLE12', region: 'us-west-2', sessionToken: true } });
+    expect(badToken.code).toBe('INVALID_TOKEN');
+  });
+
+  it('reads the signing identity from SigV4 headers', () => {
+    expect(signedAsFromHeaders({ authorization: 'AWS4-HMAC-SHA256 Credential=AKID1/20240101/eu-west-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=ab',
+      'x-amz-security-token': 't' })).toEqual({ accessKeyId: 'AKID1', region: 'eu-west-1', sessionToken: true });
+    expect(signedAsFromHeaders({})).toBeUndefined();
+  });
+
+  it("gives each error the producer SDK's status code, as the official stream-error signal passes it", () => {
+    expect(sdkStatus('MAX_FRAGMENT_DURATION_REACHED', 4002)).toBe(0x5200005e);
+    expect(sdkStatus('REGION_MISMATCH')).toBe(0x52000010);
+    expect(sdkStatus('STREAM_NOT_FOUND')).toBe(0x52000017);
+    expect(sdkStatus('SOMETHING_ELSE')).toBe(0x52000031);
   });
 });
 
