@@ -532,6 +532,7 @@ gst_kvs_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   gboolean clip, offline, flushing, fatal;
   GstMapInfo map;
   gint64 pts, dts, duration;
+  guint32 flags;
   gint rc;
 
   g_mutex_lock (&self->lock);
@@ -575,10 +576,27 @@ gst_kvs_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     return GST_FLOW_ERROR;
   }
   /* Realtime: never stall the pipeline on a full buffer, drop and say so.
-   * Offline: block until the worker frees space (or we are flushed). */
-  rc = gst_kvs_sink_write_record (self, KVS_RING_REC_FRAME, (guint16) data->track,
-      frame_flags (buffer, data->is_video), pts, dts, duration,
-      (guint64) monotonic_ns (), map.data, map.size, offline ? -1 : 0);
+   * Offline: block until the worker frees space (or we are flushed).
+   * The worker drops whole fragments before the ring fills; a drop here means
+   * it could not (one fragment held it all). The rest of that GOP would not
+   * decode, so video resumes at the next key frame, flagged DISCONT so that it
+   * starts a fragment, after a record telling the worker what went. */
+  flags = frame_flags (buffer, data->is_video);
+  if (data->dropped > 0 && data->is_video && !(flags & KVS_RING_FRAME_KEY))
+    rc = KVS_RING_E_FULL;
+  else if (data->dropped > 0 && gst_kvs_sink_write_record (self,
+          KVS_RING_REC_DROPPED_AT_ELEMENT, (guint16) data->track, 0,
+          data->dropped_first_pts, data->dropped_last_pts, -1, data->dropped,
+          NULL, 0, 0) != KVS_RING_OK)
+    rc = KVS_RING_E_FULL;
+  else {
+    if (data->dropped > 0)
+      flags |= KVS_RING_FRAME_DISCONT;
+    data->dropped = 0;
+    rc = gst_kvs_sink_write_record (self, KVS_RING_REC_FRAME,
+        (guint16) data->track, flags, pts, dts, duration,
+        (guint64) monotonic_ns (), map.data, map.size, offline ? -1 : 0);
+  }
   gst_buffer_unmap (buffer, &map);
   gst_buffer_unref (buffer);
 
@@ -589,6 +607,9 @@ gst_kvs_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       gint64 now = g_get_monotonic_time ();
       gboolean warn;
       guint64 dropped;
+      if (data->dropped++ == 0)
+        data->dropped_first_pts = pts;
+      data->dropped_last_pts = pts;
       g_mutex_lock (&self->lock);
       dropped = ++self->dropped_frames;
       warn = now - self->last_drop_warning_us >= DROP_WARNING_INTERVAL_US;

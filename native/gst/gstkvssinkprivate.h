@@ -20,6 +20,11 @@ typedef struct
   gboolean is_video;
   gboolean eos;
   GstSegment segment;
+  /* Frames dropped at a full ring since the last one written (realtime), and
+   * their first and last PTS: reported to the worker before the next frame. */
+  guint64 dropped;
+  gint64 dropped_first_pts;
+  gint64 dropped_last_pts;
 } GstKvsSinkPadData;
 
 static inline GstKvsSinkPadData *

@@ -320,6 +320,16 @@ export class PutMediaSession {
         message: `PutMedia session ${this.id} was aborted${reason instanceof Error ? `: ${sanitizeMessage(reason.message)}` : typeof reason === 'string' ? `: ${sanitizeMessage(reason)}` : ''}.`,
       });
     this.#fail(this.#abortReason);
+    // An abandoned session is reset, not closed: with a FIN the peer would still read (and
+    // store) what the kernel had buffered, and fragments counted as dropped would arrive after all.
+    const socket = this.#socket;
+    if (socket && !socket.destroyed && socket.readyState === 'open') {
+      try {
+        socket.resetAndDestroy();
+      } catch {
+        // Not resettable (a TLS socket on some versions): destroyed below.
+      }
+    }
     this.#shutdown();
   }
 

@@ -21,6 +21,8 @@ interface HeldFragment {
   frames: number;
   /** Its last frame is sent: an ACK for it completes it. */
   done: boolean;
+  /** KVS said RECEIVED: if it has to go from the store, it is not lost. */
+  received: boolean;
 }
 
 export class ContentStore {
@@ -59,7 +61,7 @@ export class ContentStore {
   /** A new fragment starts with the record at `position`; the previous one is complete. */
   fragmentStarted(timecode: number, position: number): void {
     this.closeLast();
-    this.#fragments.push({ timecode, startPosition: position, endPosition: position, frames: 0, done: false });
+    this.#fragments.push({ timecode, startPosition: position, endPosition: position, frames: 0, done: false, received: false });
   }
 
   /** A frame of the newest fragment was sent; `next` is the ring position just past it. */
@@ -75,6 +77,12 @@ export class ContentStore {
   closeLast(): void {
     const last = this.#fragments[this.#fragments.length - 1];
     if (last) last.done = true;
+  }
+
+  /** KVS received the fragment (not yet persisted): kept for a replay, but no longer at risk. */
+  received(timecode: number): void {
+    const fragment = this.#fragments.find((f) => f.timecode === timecode);
+    if (fragment) fragment.received = true;
   }
 
   /** KVS has the fragment: release it (and, in order, the space before the oldest one held). */
@@ -100,8 +108,10 @@ export class ContentStore {
     let frames = 0;
     let fragments = 0;
     while (this.#fragments.length > 1 && this.#fragments[0]!.timecode < timecode) {
-      frames += this.#fragments[0]!.frames;
-      fragments++;
+      if (!this.#fragments[0]!.received) {
+        frames += this.#fragments[0]!.frames;
+        fragments++;
+      }
       this.#complete(0);
     }
     return { frames, fragments };
@@ -129,7 +139,7 @@ export class ContentStore {
     let frames = 0;
     let fragments = 0;
     for (const f of this.#fragments) {
-      if (f.startPosition >= cut) continue;
+      if (f.startPosition >= cut || f.received) continue;
       frames += f.frames;
       fragments++;
     }

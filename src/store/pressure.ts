@@ -24,6 +24,12 @@ export interface StoreLevel {
   bufferDurationMs: number;
 }
 
+/**
+ * Past this share with no place to cut, a single fragment (a key-frame interval larger than the
+ * store) holds everything: it goes whole, or nothing after it could ever be kept.
+ */
+export const STORAGE_LAST_RESORT = 7 / 8;
+
 /** Why the store must drop now, or undefined when it need not. */
 export function pressureCause(level: StoreLevel): PressureCause | undefined {
   if (level.heldBytes > level.capacityBytes * STORAGE_HIGH_WATER) return 'storage-size';

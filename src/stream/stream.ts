@@ -19,7 +19,7 @@ import { Fragmenter, type FragmenterEvent } from '../mkv/fragmenter.js';
 import { adaptFrame, completeTrackFromFrame, streamContentType, trackChangedInBand, trackFromCaps, type TrackInfo } from '../media/track.js';
 import { FrameFlag, RecordType, type Ring, type RingRecord } from '../ring/ring.js';
 import { ContentStore, ResumeState } from '../store/content-store.js';
-import { chooseCut, pressureCause, STORAGE_HIGH_WATER, type CutPoint, type PressureCause, type StoreLevel } from '../store/pressure.js';
+import { chooseCut, pressureCause, STORAGE_HIGH_WATER, STORAGE_LAST_RESORT, type CutPoint, type PressureCause, type StoreLevel } from '../store/pressure.js';
 import type { Problem, Reporter } from '../worker/report.js';
 import { TimestampError, TimestampMapper } from './timestamps.js';
 import { LatencyRecorder } from './latency.js';
@@ -757,6 +757,7 @@ export class KvsStream {
       this.#rejectionsInARow = 0;
       this.#authRetries = 0;
     }
+    if (ack.type === 'RECEIVED') this.#store.received(ack.fragmentTimecode);
     if (ack.type === conn.releaseOn || ack.type === 'PERSISTED') {
       if (ack.type === 'PERSISTED') this.#summary.persisted++;
       this.#store.acknowledged(ack.fragmentTimecode);
@@ -824,8 +825,7 @@ export class KvsStream {
     // The oldest frame KVS has not acknowledged: what the kernel's socket buffers hold counts too.
     const p = this.#ring.positions();
     if (p.released >= p.writtenForward) return;
-    this.#ring.seek(p.released);
-    const oldest = this.#ring.read();
+    const oldest = this.#firstFrameFrom(p.released);
     this.#ring.seek(p.read);
     if (!oldest || oldest.aux <= 0n) return;
     const backlogMs = Number(process.hrtime.bigint() - oldest.aux) / 1e6;
@@ -852,10 +852,11 @@ export class KvsStream {
     if (heldBytes === 0) return;
     const nowNs = process.hrtime.bigint();
     const ageMs = (auxNs: bigint): number => (auxNs > 0n && auxNs < nowNs ? Number(nowNs - auxNs) / 1e6 : 0);
+    const oldestFrame = this.#firstFrameFrom(p.released);
+    const level: StoreLevel = { heldBytes, capacityBytes: p.capacityForward,
+      oldestAgeMs: oldestFrame ? ageMs(oldestFrame.aux) : 0, bufferDurationMs: this.#settings.bufferDurationMs };
     this.#ring.seek(p.released);
     const oldest = this.#ring.read();
-    const level: StoreLevel = { heldBytes, capacityBytes: p.capacityForward, oldestAgeMs: oldest ? ageMs(oldest.aux) : 0,
-      bufferDurationMs: this.#settings.bufferDurationMs };
     const cause = pressureCause(level);
     if (!cause) {
       this.#ring.seek(p.read);
@@ -870,25 +871,44 @@ export class KvsStream {
     const ptsOf = new Map<number, bigint>();
     /** Records whose effect outlives a drop: caps, and the element's own drop counts. */
     const kept: RingRecord[] = [];
+    let framesBefore = 0;
+    let scanEnd = p.writtenForward;
     for (let rec = oldest; rec; rec = this.#ring.read()) {
-      if (rec.type === RecordType.EOS || rec.type === RecordType.SHUTDOWN) break;
+      if (rec.type === RecordType.EOS || rec.type === RecordType.SHUTDOWN) {
+        scanEnd = rec.position;
+        break;
+      }
       if (rec.type === RecordType.TRACK || rec.type === RecordType.DROPPED_AT_ELEMENT) kept.push({ ...rec, payload: rec.payload.slice() });
       if (rec.type !== RecordType.FRAME || (rec.flags & (FrameFlag.CORRUPTED | FrameFlag.DECODE_ONLY))) continue;
       ptsOf.set(rec.position, rec.pts);
       if (rec.position >= p.read) unread.push({ position: rec.position, pts: rec.pts });
       const startsFragment = this.#videoTrack === undefined || (rec.track === this.#videoTrack && (rec.flags & FrameFlag.KEY) !== 0);
-      if (rec.position > p.released && (rec.position >= p.read ? startsFragment : heldStarts.has(rec.position))) {
+      // A cut leaves at least one frame behind it.
+      if (framesBefore > 0 && (rec.position >= p.read ? startsFragment : heldStarts.has(rec.position))) {
         cuts.push({ position: rec.position, ageMs: ageMs(rec.aux) });
       }
+      framesBefore++;
     }
     this.#ring.seek(p.read);
-    const cut = chooseCut(cuts, p.writtenForward, level);
-    if (!cut) return; // one fragment holds it all: it is never cut in two; the element drops at the door
-    this.#dropBefore(cut.position, cause, unread, ptsOf, kept);
+    const cut = chooseCut(cuts, p.writtenForward, level)?.position;
+    if (cut !== undefined) {
+      this.#dropBefore(cut, cause, unread, ptsOf, kept, false);
+    } else if (heldBytes > p.capacityForward * STORAGE_LAST_RESORT && framesBefore > 0) {
+      // One fragment holds it all and the element is about to drop at the door, key frames
+      // included, so that no later fragment could start: the oversized one goes whole.
+      this.#dropBefore(scanEnd, cause, unread, ptsOf, kept, true);
+    }
+  }
+
+  /** The first frame record at or after `position` (the read cursor moves: the caller puts it back). */
+  #firstFrameFrom(position: number): RingRecord | null {
+    this.#ring.seek(position);
+    for (let rec = this.#ring.read(); rec; rec = this.#ring.read()) if (rec.type === RecordType.FRAME) return rec;
+    return null;
   }
 
   #dropBefore(cut: number, cause: PressureCause, unread: ReadonlyArray<{ position: number; pts: bigint }>,
-    ptsOf: ReadonlyMap<number, bigint>, kept: readonly RingRecord[]): void {
+    ptsOf: ReadonlyMap<number, bigint>, kept: readonly RingRecord[], oversized: boolean): void {
     let unsent = this.#interleaver?.countBefore(cut) ?? 0;
     if (this.#unsentFrame && this.#unsentFrame.position < cut) unsent++;
     for (let i = this.#unsentFrom; i < this.#unsentBatch.length; i++) if (this.#unsentBatch[i]!.position < cut) unsent++;
@@ -930,6 +950,13 @@ export class KvsStream {
     const limit = cause === 'storage-size'
       ? `the stream buffer (storage-size=${this.#settings.storageSizeBytes / 1024 / 1024} MB) is ${Math.round(STORAGE_HIGH_WATER * 100)}% full`
       : `it holds more than buffer-duration (${this.#settings.bufferDurationMs / 1000} s) of media`;
+    if (oversized) {
+      this.#warn({ code: 'FRAGMENT_LARGER_THAN_STORE', message: `A single fragment outgrew the stream buffer ` +
+        `(storage-size=${this.#settings.storageSizeBytes / 1024 / 1024} MB) before KVS acknowledged it: its ${frames} frame(s) ` +
+        `were dropped whole; ${this.#summary.framesDroppedByPressure} so far. Use a shorter key-frame interval ` +
+        '(e.g. x264enc key-int-max), a lower bitrate, or raise storage-size.', domain: 'resource', gstCode: 'write' });
+      return;
+    }
     this.#warn({ code: 'FRAMES_DROPPED', message: `KVS is not keeping up and ${limit}: the oldest ${frames} frame(s) ` +
       `(${fragments} whole fragment(s)) were dropped to keep the newest; ${this.#summary.framesDroppedByPressure} so far. ` +
       'Check the network, lower the bitrate, or raise storage-size and buffer-duration.', domain: 'resource', gstCode: 'write' });

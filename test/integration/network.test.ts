@@ -27,9 +27,9 @@ function liveSource(frames: number): string {
 }
 
 /** About 100 KB/s of live H.264 that does not compress away (noise), a key frame every second. */
-function busyLiveSource(frames: number, bitrateKbps = 800): string {
+function busyLiveSource(frames: number, bitrateKbps = 800, keyIntMax = 30): string {
   return `videotestsrc is-live=true pattern=snow num-buffers=${frames} ! video/x-raw,width=320,height=240,framerate=30/1 ! ` +
-    `x264enc bframes=0 key-int-max=30 speed-preset=ultrafast bitrate=${bitrateKbps} ! video/x-h264,stream-format=avc,alignment=au,profile=baseline`;
+    `x264enc bframes=0 key-int-max=${keyIntMax} speed-preset=ultrafast bitrate=${bitrateKbps} ! video/x-h264,stream-format=avc,alignment=au,profile=baseline`;
 }
 
 function field(stdout: string, structure: string, name: string): number[] {
@@ -188,7 +188,7 @@ describe('network', () => {
     const videoFrames = 750;
     // The AAC encoder may add a frame of its own at the end: the reference file counts what kvssink got.
     const reference = join(tempDir('av-full-reference'), 'audio.mkv');
-    const pipeline = `-m ${kvsSink('av-full', 'storage-size=1')} name=sink ${busyLiveSource(videoFrames)} ! sink.video_0 ` +
+    const pipeline = `-m ${kvsSink('av-full', 'storage-size=10')} name=sink ${busyLiveSource(videoFrames, 5000)} ! sink.video_0 ` +
       `audiotestsrc is-live=true samplesperbuffer=1024 num-buffers=${Math.floor((25 * 48_000) / 1024)} ! audio/x-raw,rate=48000,channels=2 ! ` +
       `avenc_aac ! aacparse ! audio/mpeg,stream-format=raw ! tee name=a ! queue ! sink.audio_0 a. ! queue ! matroskamux ! filesink location=${reference}`;
     const result = await gstLaunch(pipeline, gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
@@ -199,4 +199,17 @@ describe('network', () => {
     expect(dropped).toBe(videoFrames + audioFrames - storedFrames('av-full'));
     expect(kvs.metrics('av-full')['PutMedia.ErrorAckCount']).toBe(0);
   }, 120_000);
+
+  it('drops a fragment that outgrows the store whole, with a warning naming the key-frame interval, and never stalls', async () => {
+    // 10 s GOPs at about 1.5 MB/s: each fragment is larger than the 10 MB store.
+    const frames = 600;
+    const result = await gstLaunch(`-m ${busyLiveSource(frames, 12_000, 300)} ! ${kvsSink('oversized', 'storage-size=10')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 120_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/WARNING: from element .*kvssink0: A single fragment outgrew the stream buffer \(storage-size=10 MB\) before KVS acknowledged it: its \d+ frame\(s\) were dropped whole; .*key-frame interval/);
+    const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped).toBe(frames - storedFrames('oversized'));
+    expect(kvs.metrics('oversized')['PutMedia.ErrorAckCount']).toBe(0);
+  }, 150_000);
 });
