@@ -19,22 +19,30 @@
 #include <gst/gst.h>
 #include <glib-unix.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef KVSSINK_NODE_EXECUTABLE
-#define KVSSINK_NODE_EXECUTABLE "node"
+/* Node.js when neither KVSSINK_NODE nor PATH has one (gst-inspect-1.0 and services
+ * often run with no PATH): where the build found it, or the Debian nodejs package's. */
+#ifndef KVSSINK_NODE_FALLBACK
+#define KVSSINK_NODE_FALLBACK "/usr/bin/node"
 #endif
-#ifndef KVSSINK_WORKER_SCRIPT
-#define KVSSINK_WORKER_SCRIPT "dist/worker/main.js"
+/* Where an installed plugin finds the worker: relative to the plugin's own
+ * directory, so a prefix or DESTDIR moves both together (CMakeLists.txt). */
+#ifndef KVSSINK_WORKER_DIR_FROM_PLUGIN
+#define KVSSINK_WORKER_DIR_FROM_PLUGIN "../../libexec/kvssink"
 #endif
+#define KVSSINK_WORKER_FILE "kvssink-worker.mjs"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_kvs_sink_debug);
 #define GST_CAT_DEFAULT gst_kvs_sink_debug
@@ -63,11 +71,51 @@ static gchar *
 node_executable (void)
 {
   const gchar *env = g_getenv ("KVSSINK_NODE");
+  gchar *found;
+
   if (env && *env)
     return g_strdup (env);
-  if (g_file_test (KVSSINK_NODE_EXECUTABLE, G_FILE_TEST_IS_EXECUTABLE))
-    return g_strdup (KVSSINK_NODE_EXECUTABLE);
-  return g_find_program_in_path ("node");
+  found = g_find_program_in_path ("node");
+  if (found == NULL && g_file_test (KVSSINK_NODE_FALLBACK,
+          G_FILE_TEST_IS_EXECUTABLE))
+    found = g_strdup (KVSSINK_NODE_FALLBACK);
+  return found;
+}
+
+/* The worker script: KVSSINK_WORKER_SCRIPT; else, for the plugin in the build tree,
+ * the build tree's bundle; else the one installed relative to this plugin. The
+ * build-time path serves only the plugin that is still in the build tree, so an
+ * installed plugin never depends on where it was built. */
+static gchar *
+worker_script (void)
+{
+  const gchar *env = g_getenv ("KVSSINK_WORKER_SCRIPT");
+  Dl_info info;
+  gchar real_plugin[PATH_MAX];
+  gchar *plugin_dir, *script;
+#ifdef KVSSINK_BUILD_DIR
+  gchar real_build_dir[PATH_MAX];
+#endif
+
+  if (env && *env)
+    return g_strdup (env);
+  /* The plugin's real path: GStreamer may load it through a symlinked directory
+   * (merged /usr: /lib -> usr/lib), where the relative path would miss. */
+  if (dladdr ((void *) worker_script, &info) == 0 || info.dli_fname == NULL
+      || realpath (info.dli_fname, real_plugin) == NULL)
+    return g_strdup (KVSSINK_WORKER_FILE);
+  plugin_dir = g_path_get_dirname (real_plugin);
+#ifdef KVSSINK_BUILD_DIR
+  if (realpath (KVSSINK_BUILD_DIR, real_build_dir)
+      && strcmp (plugin_dir, real_build_dir) == 0) {
+    g_free (plugin_dir);
+    return g_strdup (KVSSINK_BUILD_TREE_WORKER);
+  }
+#endif
+  script = g_build_filename (plugin_dir, KVSSINK_WORKER_DIR_FROM_PLUGIN,
+      KVSSINK_WORKER_FILE, NULL);
+  g_free (plugin_dir);
+  return script;
 }
 
 /* Called with worker_lock held. */
@@ -75,7 +123,7 @@ static gboolean
 spawn_worker (GError ** error)
 {
   gchar *node = node_executable ();
-  const gchar *script = g_getenv ("KVSSINK_WORKER_SCRIPT");
+  gchar *script = worker_script ();
   gchar *argv[4];
   gchar **envp;
   posix_spawn_file_actions_t actions;
@@ -84,25 +132,26 @@ spawn_worker (GError ** error)
   pid_t pid;
   gint rc;
 
-  if (script == NULL || *script == '\0')
-    script = KVSSINK_WORKER_SCRIPT;
   if (node == NULL) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
         "Node.js was not found: install Node.js 20.18 or newer, or set "
         "KVSSINK_NODE to its path");
+    g_free (script);
     return FALSE;
   }
   if (!g_file_test (script, G_FILE_TEST_EXISTS)) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "The kvssink worker script %s does not exist: build kvssink "
-        "(scripts/setup) or set KVSSINK_WORKER_SCRIPT", script);
+        "The kvssink worker script %s does not exist: reinstall kvssink, "
+        "build it (scripts/setup) or set KVSSINK_WORKER_SCRIPT", script);
     g_free (node);
+    g_free (script);
     return FALSE;
   }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
         "Could not create the worker's control socket: %s", g_strerror (errno));
     g_free (node);
+    g_free (script);
     return FALSE;
   }
   /* Above 9 and close-on-exec, so dup2 onto fd 3 clobbers nothing and no other
@@ -114,7 +163,7 @@ spawn_worker (GError ** error)
   /* Node's own warnings would land on the pipeline's stderr; the worker routes
    * them to the kvssink debug category instead. */
   argv[1] = (gchar *) "--no-warnings";
-  argv[2] = (gchar *) script;
+  argv[2] = script;
   argv[3] = NULL;
   envp = g_get_environ ();
   envp = g_environ_setenv (envp, "KVSSINK_CONTROL_FD", "3", TRUE);
@@ -140,10 +189,12 @@ spawn_worker (GError ** error)
         g_strerror (rc));
     close (pair[0]);
     g_free (node);
+    g_free (script);
     return FALSE;
   }
   GST_INFO ("worker started: pid %d (%s %s)", (gint) pid, node, script);
   g_free (node);
+  g_free (script);
   worker_pid = pid;
   control_fd = pair[0];
   worker_generation++;

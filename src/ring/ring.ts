@@ -128,9 +128,11 @@ interface NativeBinding {
 
 function findAddon(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // src/ring (vitest) and dist/ring (built) both sit two levels below the package root.
+  // Installed, the addon sits beside the worker bundle (scripts/install-system); in the
+  // build tree, src/ring (vitest), dist/ring and dist/bundle sit two levels below the root.
   const candidates = [
     process.env.KVSSINK_ADDON,
+    join(here, 'kvssink_ring.node'),
     join(here, '..', '..', 'build', 'Release', 'kvssink_ring.node'),
   ].filter((p): p is string => Boolean(p));
   const found = candidates.find((p) => existsSync(p));
