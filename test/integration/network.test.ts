@@ -170,13 +170,13 @@ describe('network', () => {
 
   it('keeps at most buffer-duration of media while the network is frozen, dropping the oldest fragments', async () => {
     kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'short-buffer', afterFragments: 2 });
-    kvs.faults.add({ kind: 'stall', api: 'PutMedia', stream: 'short-buffer', call: 2, times: 0, ms: 12_000 });
-    const frames = 600;
-    const result = await gstLaunch(`-m ${liveSource(frames)} ! ${kvsSink('short-buffer', 'buffer-duration=4')}`,
+    kvs.faults.add({ kind: 'stall', api: 'PutMedia', stream: 'short-buffer', call: 2, times: 0, ms: 30_000 });
+    const frames = 1500;
+    const result = await gstLaunch(`-m ${liveSource(frames)} ! ${kvsSink('short-buffer', 'buffer-duration=20')}`,
       gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/kvs-frames-dropped, cause=\(string\)buffer-duration, frames=\(guint64\)\d+/);
-    expect(result.stdout).toMatch(/it holds more than buffer-duration \(4 s\) of media/);
+    expect(result.stdout).toMatch(/it holds more than buffer-duration \(20 s\) of media/);
     const [dropped] = field(result.stdout, 'kvs-stream-closed', 'dropped-frames');
     expect(dropped).toBeGreaterThan(0);
     expect(dropped).toBe(frames - storedFrames('short-buffer'));
