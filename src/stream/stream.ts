@@ -1009,11 +1009,14 @@ export class KvsStream {
     const held = this.#interleaver?.oldestPosition();
     this.#interleaver?.clear();
     this.#replayUntil = this.#ring.positions().read;
-    if (!this.#store.rewind() && held !== undefined) this.#store.unread(held);
+    const rewound = this.#store.rewind();
+    if (!rewound && held !== undefined) this.#store.unread(held);
     this.#log('debug', `replaying from ring position ${this.#ring.positions().read} (read up to ${this.#replayUntil})`);
     this.#clusterTc = undefined;
     this.#lastTc.clear();
-    this.#ending = false;
+    // A replay reads the EOS record again; with nothing to replay (a session that failed after
+    // its last ACK) the stream is still ending, or it would wait for an EOS already read.
+    if (rewound || held !== undefined) this.#ending = false;
     this.#fragmenter?.reset();
   }
 

@@ -214,4 +214,16 @@ describe('network', () => {
     expect(dropped).toBe(frames - storedFrames('oversized'));
     expect(kvs.metrics('oversized')['PutMedia.ErrorAckCount']).toBe(0);
   }, 150_000);
+
+  it('ends at EOS when the connection drops right after the last fragment is acknowledged', async () => {
+    // 300 frames make 10 fragments: the session is cut after the ACKs of the last one.
+    kvs.faults.add({ kind: 'drop-connection', api: 'PutMedia', stream: 'drop-at-eos', afterFragments: 10 });
+    const result = await gstLaunch(`-m ${liveSource(300)} ! ${kvsSink('drop-at-eos', 'stop-stream-timeout=30')}`,
+      gstEnv({ AWS_ENDPOINT_URL_KINESIS_VIDEO: kvs.url }), 90_000);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    // The worker closes the stream itself (its summary is posted) instead of waiting for an EOS it already read.
+    expect(field(result.stdout, 'kvs-stream-closed', 'dropped-frames')).toEqual([0]);
+    expect(result.stdout).not.toMatch(/did not finish uploading within stop-stream-timeout/);
+    expect(storedFrames('drop-at-eos')).toBe(300);
+  });
 });
