@@ -691,7 +691,7 @@ export class KvsStream {
       endpoint: conn.endpoint, streamName: s.streamName, region: conn.region, credentials: conn.credentials,
       timecodeType: this.#timestamps.timecodeType, producerStartTimeMs: startMs, ackRequired: s.fragmentAcks,
       userAgent: `${s.userAgent} kvssink/0.1.0`, connectTimeoutMs: s.connectionTimeoutMs, log: this.#log,
-      onAck: (ack) => this.#onAck(ack, conn),
+      onAck: (ack) => this.#onAck(ack, conn, session),
       onChunkWritten: (bytes) => this.#latency.bytesWritten(bytes),
     });
     this.#session = session;
@@ -738,10 +738,11 @@ export class KvsStream {
     this.#sessionError = error;
   }
 
-  #onAck(ack: FragmentAck, conn: Connection): void {
+  #onAck(ack: FragmentAck, conn: Connection, from: PutMediaSession): void {
     this.#summary.acks++;
     this.#lastAckMs = Date.now();
-    if (!this.#sessionAcked && this.#session && !this.#retiring.has(this.#session)) {
+    // A rotated-out session's last ACKs say nothing about the new one.
+    if (!this.#sessionAcked && from === this.#session) {
       this.#sessionAcked = true;
       this.#postConnectionState('connected', {});
     }
@@ -921,9 +922,7 @@ export class KvsStream {
     this.#interleaver?.clear();
     this.#replayUntil = Math.max(this.#replayUntil, this.#ring.positions().read);
     const held = this.#store.dropBefore(cut);
-    this.#clusterTc = undefined;
-    this.#lastTc.clear();
-    this.#fragmenter?.reset();
+    this.#forgetOpenFragment();
     // A caps change in what went still applies to what is kept; the element's drops still count.
     for (const rec of kept) {
       if (rec.position >= cut) continue;
@@ -1012,11 +1011,16 @@ export class KvsStream {
     const rewound = this.#store.rewind();
     if (!rewound && held !== undefined) this.#store.unread(held);
     this.#log('debug', `replaying from ring position ${this.#ring.positions().read} (read up to ${this.#replayUntil})`);
-    this.#clusterTc = undefined;
-    this.#lastTc.clear();
+    this.#forgetOpenFragment();
     // A replay reads the EOS record again; with nothing to replay (a session that failed after
     // its last ACK) the stream is still ending, or it would wait for an EOS already read.
     if (rewound || held !== undefined) this.#ending = false;
+  }
+
+  /** What is read next starts a new fragment (after a replay's rewind or a drop). */
+  #forgetOpenFragment(): void {
+    this.#clusterTc = undefined;
+    this.#lastTc.clear();
     this.#fragmenter?.reset();
   }
 
